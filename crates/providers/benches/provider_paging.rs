@@ -1,0 +1,2 @@
+//! Placeholder until the fakes land.
+fn main() {}
