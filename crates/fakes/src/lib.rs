@@ -1,1 +1,5 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod company;
+
+pub use company::{SampleCompany, SamplePerson, SampleSquad};
