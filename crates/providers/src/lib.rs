@@ -11,3 +11,8 @@ pub use error::{Error, ErrorKind};
 pub use http::{BudgetHeaders, BuildError, Http, HttpConfig, RatePolicy};
 pub use redact::redact_url;
 pub use sleep::{ManualSleeper, Sleeper, TokioSleeper};
+pub mod oauth;
+mod wire;
+pub mod xero;
+
+pub use oauth::{OAuthTokens, Pkce, random_token};
