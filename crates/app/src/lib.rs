@@ -1,1 +1,53 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod audit;
+pub mod auth;
+mod error;
+pub mod permissions;
+pub mod users;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use roster_domain::Clock;
+use roster_store::Store;
+use roster_vault::KeyRing;
+
+pub use auth::{Caller, Can, Executive, ManagePeople, UpdatePeople, ViewPeople};
+pub use error::{Error, Result};
+
+/// Settings the operations need (the rest of the configuration belongs to the CLI).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How old the last Productive sync may be before `stale` is true.
+    pub people_ttl: Duration,
+    /// The share of active people a sync may retire without `allow_mass_removal`.
+    pub mass_removal_threshold: f64,
+    /// The longest token `issue_token` will sign.
+    pub max_token_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            people_ttl: Duration::hours(6),
+            mass_removal_threshold: 0.3,
+            max_token_ttl: Duration::days(90),
+        }
+    }
+}
+
+/// Everything an operation needs: the store, the clock, the key ring. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Arc<KeyRing>,
+    pub settings: Arc<Settings>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, keys: KeyRing, settings: Settings) -> Self {
+        Self { store, clock, keys: Arc::new(keys), settings: Arc::new(settings) }
+    }
+}

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod clock;
+pub mod duration;
 pub mod email;
 pub mod enums;
 pub mod ids;
+pub mod model;
 pub mod permissions;
 pub mod text;
 

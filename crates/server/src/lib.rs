@@ -1,1 +1,55 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod extract;
+mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::PrometheusHandle;
+use roster_app::App;
+
+/// A request body larger than this is refused with 413 (API.md: 1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        Self { app, metrics: Arc::new(middleware::prometheus()) }
+    }
+}
+
+/// The whole HTTP surface: routes, then the layers every request passes through.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(routes::meta::router())
+        .merge(routes::me::router())
+        .merge(routes::admin_users::router())
+        .merge(routes::admin_permissions::router())
+        .merge(routes::admin_audit::router())
+        .route_layer(axum::middleware::from_fn(middleware::record_metrics))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    middleware::wrap(api)
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

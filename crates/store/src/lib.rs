@@ -1,1 +1,178 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+#[macro_use]
+mod db;
+pub mod audit;
+mod error;
+pub mod leases;
+pub mod migrate;
+pub mod orgs;
+pub mod people;
+pub mod permissions;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use roster_domain::OrgId;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use error::{Error, Result};
+
+/// Which database a [`Store`] talks to. The SQL is the same; this names the few places
+/// where the dialects differ (see `db.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection pool on SQLite or PostgreSQL. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(Error::Config(
+                "database URL must start with sqlite:// or postgres://".to_owned(),
+            ));
+        };
+        Ok(Self { pool })
+    }
+
+    pub const fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of failing
+    /// when a read transaction tries to upgrade.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => db::TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => db::TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// A transaction that only reads: a consistent snapshot, no write lock.
+    pub async fn read(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => db::TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => db::TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<()> {
+        let mut tx = self.read().await?;
+        let one: i64 = scalar!(tx, fetch_one, i64, "SELECT 1")?;
+        debug_assert_eq!(one, 1);
+        tx.rollback().await
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// One database transaction. Dropped without [`Tx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct Tx {
+    inner: db::TxInner,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            db::TxInner::Sqlite(t) => t.commit().await?,
+            db::TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            db::TxInner::Sqlite(t) => t.rollback().await?,
+            db::TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    pub const fn dialect(&self) -> Dialect {
+        match self.inner {
+            db::TxInner::Sqlite(_) => Dialect::Sqlite,
+            db::TxInner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The same transaction, every query scoped to one organization.
+    pub fn org(&mut self, org: OrgId) -> OrgTx<'_> {
+        OrgTx { tx: self, org }
+    }
+}
+
+/// A transaction scoped to one organization: every query it runs carries `org_id`, so a
+/// row of another organization is simply not found.
+#[derive(Debug)]
+pub struct OrgTx<'t> {
+    tx: &'t mut Tx,
+    org: OrgId,
+}
+
+impl OrgTx<'_> {
+    pub const fn org_id(&self) -> OrgId {
+        self.org
+    }
+}

@@ -1,0 +1,38 @@
+//! Reading and changing an organization's permission matrix.
+
+use roster_domain::permissions::{self, Grant, Matrix};
+use serde_json::json;
+
+use crate::audit::record;
+use crate::{App, Caller, Can, Executive, Result};
+
+impl App {
+    /// The full effective matrix, defaults included.
+    pub async fn permission_matrix(&self, caller: &Caller, _can: &Can<Executive>) -> Result<Matrix> {
+        let mut tx = self.store.read().await?;
+        let stored = tx.org(caller.org_id()).stored_grants().await?;
+        tx.rollback().await?;
+        Ok(Matrix::with_overrides(stored))
+    }
+
+    /// Upserts rows; `executive` always keeps every right (rows that would weaken it: 422).
+    pub async fn update_permissions(&self, caller: &Caller, _can: &Can<Executive>, rows: &[Grant]) -> Result<()> {
+        permissions::validate_update(rows)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut org = tx.org(caller.org_id());
+        org.upsert_grants(rows, now).await?;
+        let changed: Vec<_> = rows
+            .iter()
+            .map(|g| {
+                json!({
+                    "tool": g.tool.as_str(), "access_level": g.level,
+                    "can_view": g.rights.can_view, "can_update": g.rights.can_update, "can_manage": g.rights.can_manage,
+                })
+            })
+            .collect();
+        record(&mut org, now, Some(caller.user.id), "permissions.update", ("permissions", None), json!({ "rows": changed })).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

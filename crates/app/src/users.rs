@@ -1,0 +1,304 @@
+//! Users of an organization: listing, updating level and employment fields, removing, and
+//! creating from the admin CLI.
+
+use chrono::NaiveDate;
+use roster_domain::model::{Membership, OrgUser, Organization, User};
+use roster_domain::{AccessLevel, Email, EmploymentBasis, EmploymentStatus, FieldError, Gender, OrgId, UserId};
+use serde_json::json;
+
+use crate::audit::record;
+use crate::{App, Caller, Can, Executive, Result};
+
+/// `PUT /api/admin/users/:id`: absent fields stay; `Some(None)` clears a nullable field.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub access_level: Option<AccessLevel>,
+    pub onboarding_template_id: Option<Option<String>>,
+    pub scorecard_template_id: Option<Option<String>>,
+    pub review_template_id: Option<Option<String>>,
+    pub employment_status: Option<Option<EmploymentStatus>>,
+    pub employment_basis: Option<Option<EmploymentBasis>>,
+    pub location: Option<Option<String>>,
+    pub start_date: Option<Option<NaiveDate>>,
+    pub gender: Option<Option<Gender>>,
+}
+
+impl UserPatch {
+    fn touches_person(&self) -> bool {
+        self.employment_status.is_some()
+            || self.employment_basis.is_some()
+            || self.location.is_some()
+            || self.start_date.is_some()
+            || self.gender.is_some()
+    }
+
+    /// Names of the fields present, for the audit log (values are HR data: not logged).
+    fn field_names(&self) -> Vec<&'static str> {
+        [
+            ("access_level", self.access_level.is_some()),
+            ("onboarding_template_id", self.onboarding_template_id.is_some()),
+            ("scorecard_template_id", self.scorecard_template_id.is_some()),
+            ("review_template_id", self.review_template_id.is_some()),
+            ("employment_status", self.employment_status.is_some()),
+            ("employment_basis", self.employment_basis.is_some()),
+            ("location", self.location.is_some()),
+            ("start_date", self.start_date.is_some()),
+            ("gender", self.gender.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+    }
+}
+
+/// Whether `actor` may change `target`'s level to `new_level`: the organization's last
+/// executive may not lower their own level (nobody could then administer it).
+pub fn check_last_executive(
+    actor: UserId,
+    target: &Membership,
+    new_level: AccessLevel,
+    executives: i64,
+) -> Result<(), roster_domain::Error> {
+    let lowers_self = actor == target.user
+        && target.access_level == AccessLevel::Executive
+        && new_level != AccessLevel::Executive;
+    if lowers_self && executives <= 1 { Err(roster_domain::Error::LastExecutive) } else { Ok(()) }
+}
+
+impl App {
+    pub async fn list_users(&self, caller: &Caller, _can: &Can<Executive>) -> Result<Vec<OrgUser>> {
+        let mut tx = self.store.read().await?;
+        let users = tx.org(caller.org_id()).list_users().await?;
+        tx.rollback().await?;
+        Ok(users)
+    }
+
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        _can: &Can<Executive>,
+        target: UserId,
+        patch: UserPatch,
+    ) -> Result<OrgUser> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut org = tx.org(caller.org_id());
+        let current = org.get_user(target).await?;
+        let mut membership = current.membership.clone();
+        if let Some(level) = patch.access_level {
+            let executives = org.count_executives().await?;
+            check_last_executive(caller.user.id, &membership, level, executives)?;
+            membership.access_level = level;
+        }
+        if let Some(v) = patch.onboarding_template_id.clone() {
+            membership.onboarding_template_id = v;
+        }
+        if let Some(v) = patch.scorecard_template_id.clone() {
+            membership.scorecard_template_id = v;
+        }
+        if let Some(v) = patch.review_template_id.clone() {
+            membership.review_template_id = v;
+        }
+        org.save_membership(&membership, now).await?;
+        if patch.touches_person() {
+            let person_id = current.person_id.ok_or(roster_domain::Error::NoLinkedPerson)?;
+            let person = org.get_person(person_id).await?;
+            let mut employment = person.employment.clone();
+            if let Some(v) = patch.employment_status {
+                employment.employment_status = v;
+            }
+            if let Some(v) = patch.employment_basis {
+                employment.employment_basis = v;
+            }
+            if let Some(v) = patch.location.clone() {
+                employment.location = v;
+            }
+            if let Some(v) = patch.start_date {
+                employment.start_date = v;
+            }
+            let gender = patch.gender.unwrap_or(person.gender);
+            org.save_employment(person_id, &employment, gender, now).await?;
+        }
+        let mut detail = json!({ "fields": patch.field_names() });
+        if let Some(level) = patch.access_level {
+            detail["access_level"] = json!({ "from": current.membership.access_level, "to": level });
+        }
+        record(&mut org, now, Some(caller.user.id), "user.update", ("user", Some(target.to_string())), detail).await?;
+        let updated = org.get_user(target).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Removes the user from the caller's organization. Their person stays, unlinked; a
+    /// user left in no organization is deleted, so their tokens stop working.
+    pub async fn delete_user(&self, caller: &Caller, _can: &Can<Executive>, target: UserId) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut org = tx.org(caller.org_id());
+        let existing = org.get_user(target).await?;
+        if target == caller.user.id {
+            return Err(roster_domain::Error::DeleteSelf.into());
+        }
+        org.remove_member(target, now).await?;
+        record(
+            &mut org,
+            now,
+            Some(caller.user.id),
+            "user.delete",
+            ("user", Some(target.to_string())),
+            json!({ "person_unlinked": existing.person_id.map(|p| p.to_string()) }),
+        )
+        .await?;
+        tx.delete_user_if_orphaned(target).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `roster admin create-user`: creates the user (or reuses one with that email) and
+    /// makes them a member of the organization `org_slug` names — created on first use.
+    /// Without a slug: the only organization, or a new `default` one when there is none.
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        name: &str,
+        level: AccessLevel,
+        org_slug: Option<&str>,
+    ) -> Result<(User, Organization)> {
+        let name = roster_domain::text::required("name", name, roster_domain::text::MAX_TEXT_CHARS)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let org = match org_slug {
+            Some(slug) => {
+                let slug = parse_slug(slug)?;
+                match tx.find_org_by_slug(&slug).await? {
+                    Some(org) => org,
+                    None => {
+                        let org = Organization { id: OrgId::new(), name: slug.clone(), slug, created_at: now };
+                        tx.create_org(&org).await?;
+                        org
+                    }
+                }
+            }
+            None => {
+                let all = tx.list_orgs().await?;
+                match all.as_slice() {
+                    [] => {
+                        let org = Organization {
+                            id: OrgId::new(),
+                            slug: "default".to_owned(),
+                            name: "Default".to_owned(),
+                            created_at: now,
+                        };
+                        tx.create_org(&org).await?;
+                        org
+                    }
+                    [only] => only.clone(),
+                    _ => {
+                        return Err(FieldError::new("org", "several organizations exist: name one with --org").into());
+                    }
+                }
+            }
+        };
+        let user = match tx.find_user_by_email(email).await? {
+            Some(u) => u,
+            None => {
+                let u = User {
+                    id: UserId::new(),
+                    email: email.clone(),
+                    name,
+                    picture_url: None,
+                    job_title: None,
+                    default_org: Some(org.id),
+                    created_at: now,
+                };
+                tx.create_user(&u).await?;
+                u
+            }
+        };
+        let membership = Membership {
+            org: org.id,
+            user: user.id,
+            access_level: level,
+            onboarding_template_id: None,
+            scorecard_template_id: None,
+            review_template_id: None,
+        };
+        let mut scoped = tx.org(org.id);
+        scoped.add_membership(&membership, now).await?;
+        record(
+            &mut scoped,
+            now,
+            None,
+            "user.create",
+            ("user", Some(user.id.to_string())),
+            json!({ "access_level": level, "via": "cli" }),
+        )
+        .await?;
+        if user.default_org.is_none() {
+            tx.set_default_org(user.id, org.id, now).await?;
+        }
+        tx.commit().await?;
+        Ok((user, org))
+    }
+}
+
+/// Organization slugs: lowercase letters, digits and dashes, 1–63 characters.
+pub fn parse_slug(raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok { Ok(s.to_owned()) } else { Err(FieldError::new("org", "must be 1-63 lowercase letters, digits or dashes")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(user: UserId, level: AccessLevel) -> Membership {
+        Membership {
+            org: OrgId::new(),
+            user,
+            access_level: level,
+            onboarding_template_id: None,
+            scorecard_template_id: None,
+            review_template_id: None,
+        }
+    }
+
+    #[test]
+    fn last_executive_cannot_lower_themselves() {
+        let me = UserId::new();
+        let other = UserId::new();
+        use AccessLevel::{Executive, Head};
+        for (actor, target_level, new, execs, ok) in [
+            (me, Executive, Head, 1, false),
+            (me, Executive, Head, 2, true),
+            (me, Executive, Executive, 1, true),
+            (other, Executive, Head, 2, true),
+            (me, Head, Executive, 1, true),
+        ] {
+            let target = member(me, target_level);
+            assert_eq!(check_last_executive(actor, &target, new, execs).is_ok(), ok, "{target_level}→{new} with {execs}");
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        for (raw, ok) in [("acme", true), ("acme-2", true), ("Acme", false), ("-a", false), ("", false), ("a b", false)] {
+            assert_eq!(parse_slug(raw).is_ok(), ok, "{raw:?}");
+        }
+    }
+}
+
+impl App {
+    /// The caller's own person in their active organization, if linked.
+    pub async fn linked_person(&self, caller: &Caller) -> Result<Option<roster_domain::PersonId>> {
+        let mut tx = self.store.read().await?;
+        let me = tx.org(caller.org_id()).get_user(caller.user.id).await?;
+        tx.rollback().await?;
+        Ok(me.person_id)
+    }
+}

@@ -1,0 +1,98 @@
+//! Plain records the store returns and the operations pass around. No behaviour beyond
+//! small derived facts; the rules live in their own modules.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{
+    AccessLevel, Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, SquadId,
+    UserId,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Someone who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub picture_url: Option<String>,
+    pub job_title: Option<String>,
+    pub default_org: Option<OrgId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's place in one organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub org: OrgId,
+    pub user: UserId,
+    pub access_level: AccessLevel,
+    pub onboarding_template_id: Option<String>,
+    pub scorecard_template_id: Option<String>,
+    pub review_template_id: Option<String>,
+}
+
+/// A user as the Admin API lists them: the membership plus the linked person's ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUser {
+    pub user: User,
+    pub membership: Membership,
+    pub person_id: Option<PersonId>,
+    pub productive_id: Option<String>,
+    pub xero_employee_id: Option<String>,
+}
+
+/// The employment section of a person's profile (every level may read it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Employment {
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub employment_status: Option<EmploymentStatus>,
+    pub employment_basis: Option<EmploymentBasis>,
+    pub location: Option<String>,
+}
+
+/// A person of an organization's directory, without the scoped sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: PersonId,
+    pub org: OrgId,
+    pub user: Option<UserId>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<Email>,
+    pub title: Option<String>,
+    pub avatar_url: Option<String>,
+    pub manager: Option<PersonId>,
+    pub squad: Option<SquadId>,
+    pub employment: Employment,
+    pub gender: Option<Gender>,
+    pub synced_at: Option<DateTime<Utc>>,
+}
+
+impl Person {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+}
+
+/// One recorded write or sensitive read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: crate::EventId,
+    pub org: OrgId,
+    pub at: DateTime<Utc>,
+    pub actor: Option<UserId>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<String>,
+    /// A JSON object; never a secret or a value that was read.
+    pub detail: serde_json::Value,
+}

@@ -1,0 +1,114 @@
+//! Extractors: who is calling (bearer token + `x-active-org`), whether they may (a
+//! `Can<R>` proof, checked before the body is read), and request bodies and ids parsed
+//! into domain types — broken JSON is a 400, wrong values a 422 naming the field.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use roster_app::auth::Requirement;
+use roster_app::{Caller, Can};
+use roster_domain::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// The name of the header that selects the organization.
+pub const ACTIVE_ORG: &str = "x-active-org";
+
+/// The authenticated caller in their active organization.
+#[derive(Debug, Clone)]
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(Self(caller.clone()));
+        }
+        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
+        let value = header.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthenticated)?;
+        let active = match parts.headers.get(ACTIVE_ORG) {
+            Some(v) => Some(v.to_str().map_err(|_| ApiError::Forbidden("unknown organization".to_owned()))?),
+            None => None,
+        };
+        let caller = state.app.authenticate(token, active).await?;
+        parts.extensions.insert(caller.clone());
+        Ok(Self(caller))
+    }
+}
+
+/// The caller, with proof that they meet `R` (403 otherwise).
+#[derive(Debug)]
+pub struct Allowed<R>(pub Caller, pub Can<R>);
+
+impl<R: Requirement + Send> FromRequestParts<AppState> for Allowed<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authed(caller) = Authed::from_request_parts(parts, state).await?;
+        let can = caller.can::<R>()?;
+        Ok(Self(caller, can))
+    }
+}
+
+/// A JSON body. Not JSON → 400; JSON of the wrong shape → 422 naming the field.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or_default().trim();
+            if !(essence == "application/json" || essence.ends_with("+json")) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(ref inner)
+                if inner.body_text().contains("length limit") =>
+            {
+                ApiError::PayloadTooLarge
+            }
+            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            other => ApiError::Malformed(other.body_text()),
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses a body: syntax errors are 400, type and value errors 422 with the field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::Invalid(vec![FieldError::new("body", "must be a JSON object")]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::Invalid(vec![FieldError::new(field, clean_serde_message(&e.into_inner().to_string()))])
+    })
+}
+
+/// serde's messages end with a position that means nothing for a `Value`; drop it.
+fn clean_serde_message(msg: &str) -> String {
+    msg.split(" at line ").next().unwrap_or(msg).to_owned()
+}
+
+/// A path id: anything that is not a UUID names nothing, so it is a 404.
+pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(what.to_owned()))
+}

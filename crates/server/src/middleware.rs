@@ -1,0 +1,88 @@
+//! The layers around every request: a request id (kept from `x-request-id` when the
+//! caller sent a sane one, else a new UUID) on every log line and response, a trace span,
+//! panics turned into a 500 problem, the logged cause of a 5xx, and Prometheus metrics by
+//! route template and status. Nothing here reads a body or a credential.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, Response};
+use axum::middleware::Next;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::problem::{ApiError, Cause};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// One recorder per process: metrics are process-wide, so every server in it shares one.
+pub(crate) fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only when another recorder is installed (a test harness); ours still renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub(crate) fn wrap(router: Router) -> Router {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION, axum::http::header::COOKIE]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request| {
+                        let id = req
+                            .extensions()
+                            .get::<RequestId>()
+                            .and_then(|r| r.header_value().to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                    })
+                    .on_response(|res: &Response<_>, latency: std::time::Duration, _span: &Span| {
+                        let status = res.status().as_u16();
+                        if let Some(Cause(cause)) = res.extensions().get::<Cause>() {
+                            tracing::error!(status, latency_ms = latency.as_millis() as u64, %cause, "request failed");
+                        } else {
+                            tracing::info!(status, latency_ms = latency.as_millis() as u64, "request");
+                        }
+                    }),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CatchPanicLayer::custom(|panic: Box<dyn std::any::Any + Send>| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "panic".to_owned());
+                ApiError::Internal(format!("handler panicked: {what}")).into_response()
+            })),
+    )
+}
+
+/// Counts and times every matched request by route template (never the raw path, whose
+/// ids would explode the label set) and status.
+pub(crate) async fn record_metrics(req: Request, next: Next) -> axum::response::Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("roster_http_requests_total", &labels).increment(1);
+    metrics::histogram!("roster_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    res
+}

@@ -1,0 +1,104 @@
+//! The append-only audit log. Rows are only ever inserted (triggers refuse UPDATE and
+//! DELETE); listing pages newest first with an opaque cursor.
+
+use chrono::{DateTime, Utc};
+use roster_domain::model::AuditEvent;
+use roster_domain::{EventId, OrgId, UserId};
+use uuid::Uuid;
+
+use crate::error::corrupt;
+use crate::{Error, OrgTx, Result};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    event_id: Uuid,
+    org_id: Uuid,
+    at: DateTime<Utc>,
+    actor_user_id: Option<Uuid>,
+    action: String,
+    subject_type: String,
+    subject_id: Option<String>,
+    detail: String,
+}
+
+impl TryFrom<EventRow> for AuditEvent {
+    type Error = Error;
+    fn try_from(r: EventRow) -> Result<Self> {
+        Ok(Self {
+            id: EventId::from_uuid(r.event_id),
+            org: OrgId::from_uuid(r.org_id),
+            at: r.at,
+            actor: r.actor_user_id.map(UserId::from_uuid),
+            action: r.action,
+            subject_type: r.subject_type,
+            subject_id: r.subject_id,
+            detail: serde_json::from_str(&r.detail).map_err(|e| corrupt("audit detail", e))?,
+        })
+    }
+}
+
+/// Filters of `GET /api/admin/audit`; `after` is the position of the last event of the
+/// previous page (newest first, so "after" means older).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub actor: Option<UserId>,
+    pub subject: Option<String>,
+    pub action: Option<String>,
+    pub after: Option<(DateTime<Utc>, EventId)>,
+    pub limit: u32,
+}
+
+impl OrgTx<'_> {
+    pub async fn append_audit(&mut self, e: &AuditEvent, request_id: Option<&str>) -> Result<()> {
+        execute!(
+            self.tx,
+            "INSERT INTO audit_events (event_id, org_id, at, actor_user_id, action, subject_type, subject_id, detail, request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            e.id.as_uuid(),
+            self.org.as_uuid(),
+            e.at,
+            e.actor.map(|a| a.as_uuid()),
+            &e.action,
+            &e.subject_type,
+            e.subject_id.as_deref(),
+            e.detail.to_string(),
+            request_id
+        )?;
+        Ok(())
+    }
+
+    /// One page, newest first; `limit` rows at most.
+    pub async fn list_audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        let (after_at, after_id) = q.after.map_or((None, None), |(at, id)| (Some(at), Some(id.as_uuid())));
+        rows!(
+            self.tx,
+            fetch_all,
+            EventRow,
+            "SELECT event_id, org_id, at, actor_user_id, action, subject_type, subject_id, detail
+             FROM audit_events
+             WHERE org_id = $1
+               AND ($2 IS NULL OR at >= $2)
+               AND ($3 IS NULL OR at < $3)
+               AND ($4 IS NULL OR actor_user_id = $4)
+               AND ($5 IS NULL OR subject_id = $5)
+               AND ($6 IS NULL OR action = $6)
+               AND ($7 IS NULL OR at < $7 OR (at = $7 AND event_id < $8))
+             ORDER BY at DESC, event_id DESC
+             LIMIT $9",
+            self.org.as_uuid(),
+            q.since,
+            q.until,
+            q.actor.map(|a| a.as_uuid()),
+            q.subject.as_deref(),
+            q.action.as_deref(),
+            after_at,
+            after_id,
+            i64::from(q.limit)
+        )?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+    }
+}

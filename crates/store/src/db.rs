@@ -1,0 +1,57 @@
+//! The one place that knows there are two databases.
+//!
+//! Every query is written once, with `$N` placeholders (SQLite accepts them too), and run
+//! through these macros, which bind the same arguments on whichever connection the
+//! transaction holds. Where the dialects truly differ, the two spellings sit side by side in
+//! `match tx.dialect()` arms — nowhere else.
+
+use sqlx::{Postgres, Sqlite, Transaction};
+
+#[derive(Debug)]
+pub(crate) enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `sqlx::query_as::<_, Row>(sql)` with `.bind(arg)…` and the fetch method given.
+macro_rules! rows {
+    ($tx:expr, $method:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql: &str = $sql;
+        match &mut $tx.inner {
+            $crate::db::TxInner::Sqlite(c) => {
+                sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+            $crate::db::TxInner::Postgres(c) => {
+                sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+        }
+    }};
+}
+
+/// Runs `sqlx::query_scalar::<_, T>(sql)` with binds.
+macro_rules! scalar {
+    ($tx:expr, $method:ident, $t:ty, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql: &str = $sql;
+        match &mut $tx.inner {
+            $crate::db::TxInner::Sqlite(c) => {
+                sqlx::query_scalar::<_, $t>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+            $crate::db::TxInner::Postgres(c) => {
+                sqlx::query_scalar::<_, $t>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+        }
+    }};
+}
+
+/// Runs a statement; evaluates to `Result<u64 /* rows affected */, sqlx::Error>`.
+macro_rules! execute {
+    ($tx:expr, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql: &str = $sql;
+        match &mut $tx.inner {
+            $crate::db::TxInner::Sqlite(c) => sqlx::query(sql)$(.bind($arg))*
+                .execute(&mut **c).await.map(|r| r.rows_affected()),
+            $crate::db::TxInner::Postgres(c) => sqlx::query(sql)$(.bind($arg))*
+                .execute(&mut **c).await.map(|r| r.rows_affected()),
+        }
+    }};
+}
