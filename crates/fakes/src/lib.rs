@@ -1,5 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod company;
+pub mod faults;
+mod keys;
+mod serve;
+pub mod xero;
 
 pub use company::{SampleCompany, SamplePerson, SampleSquad};
+pub use faults::{CallLog, Fault};

@@ -1,0 +1,219 @@
+//! What every fake needs to be a real HTTP server: binding a random loopback port, serving
+//! until dropped, reading requests the way providers read them, and counting rate windows.
+//!
+//! Owns no provider behaviour. Windows take the time as an argument and never read a clock
+//! themselves, so every fake drives them from its injected `Clock`.
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use axum::Router;
+use axum::http::{HeaderMap, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// A bound listener whose address is known before the router is built (links and discovery
+/// documents need the base URL).
+pub(crate) struct Bound {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl Bound {
+    pub(crate) async fn loopback() -> std::io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        Ok(Self { listener, addr })
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves `router` in a background task until the returned handle is dropped.
+    pub(crate) fn serve(self, router: Router) -> Serving {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let Self { listener, addr } = self;
+        tokio::spawn(async move {
+            let shutdown = async {
+                // Either a send or the sender's drop ends the server.
+                let _ = stopped.await;
+            };
+            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+                tracing::warn!(%error, %addr, "fake server stopped with an error");
+            }
+        });
+        Serving { addr, _stop: stop }
+    }
+}
+
+/// A running fake server; dropping it shuts the server down.
+#[derive(Debug)]
+pub(crate) struct Serving {
+    addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Serving {
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 §2.1).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// `Authorization: Basic base64(id:secret)` (RFC 7617).
+pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Query or form pairs in order, repeated keys kept.
+pub(crate) fn pairs(raw: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
+}
+
+/// The first value of `key` in `pairs`.
+pub(crate) fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The demo rule: a credential naming itself invalid is rejected like a bad one.
+pub(crate) fn says_invalid(credential: &str) -> bool {
+    credential.to_ascii_lowercase().contains("invalid")
+}
+
+/// A rolling window: at most `limit` hits in any `period`.
+#[derive(Debug, Clone)]
+pub(crate) struct SlidingWindow {
+    limit: u32,
+    period: TimeDelta,
+    hits: VecDeque<DateTime<Utc>>,
+}
+
+impl SlidingWindow {
+    pub(crate) fn new(limit: u32, period: TimeDelta) -> Self {
+        Self { limit, period, hits: VecDeque::new() }
+    }
+
+    fn expire(&mut self, now: DateTime<Utc>) {
+        while self.hits.front().is_some_and(|&t| t + self.period <= now) {
+            self.hits.pop_front();
+        }
+    }
+
+    /// Records a hit, returning what is left; over the limit, returns how long until the
+    /// oldest hit leaves the window instead (and records nothing).
+    pub(crate) fn hit(&mut self, now: DateTime<Utc>) -> Result<u32, TimeDelta> {
+        self.expire(now);
+        if self.hits.len() >= self.limit as usize {
+            let oldest = self.hits.front().copied().unwrap_or(now);
+            return Err(oldest + self.period - now);
+        }
+        self.hits.push_back(now);
+        Ok(self.limit - self.hits.len() as u32)
+    }
+
+    pub(crate) fn remaining(&mut self, now: DateTime<Utc>) -> u32 {
+        self.expire(now);
+        self.limit.saturating_sub(self.hits.len() as u32)
+    }
+}
+
+/// A fixed window that opens at the first hit and lasts `period` (Remote's rule).
+#[derive(Debug, Clone)]
+pub(crate) struct FixedWindow {
+    limit: u32,
+    period: TimeDelta,
+    opened: Option<DateTime<Utc>>,
+    count: u32,
+}
+
+/// Where a fixed window stands after a hit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FixedState {
+    pub(crate) count: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset_in: TimeDelta,
+    pub(crate) allowed: bool,
+}
+
+impl FixedWindow {
+    pub(crate) fn new(limit: u32, period: TimeDelta) -> Self {
+        Self { limit, period, opened: None, count: 0 }
+    }
+
+    pub(crate) fn hit(&mut self, now: DateTime<Utc>) -> FixedState {
+        let opened = match self.opened {
+            Some(at) if now < at + self.period => at,
+            _ => {
+                self.count = 0;
+                self.opened = Some(now);
+                now
+            }
+        };
+        let allowed = self.count < self.limit;
+        if allowed {
+            self.count += 1;
+        }
+        FixedState {
+            count: self.count,
+            remaining: self.limit - self.count,
+            reset_in: opened + self.period - now,
+            allowed,
+        }
+    }
+}
+
+/// Whole seconds, rounded up, at least one: what a `Retry-After` header should say.
+pub(crate) fn retry_after_secs(wait: TimeDelta) -> u64 {
+    let ms = wait.num_milliseconds().max(1);
+    (ms as u64).div_ceil(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_window_refuses_past_the_limit_until_the_oldest_hit_leaves() {
+        let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let mut w = SlidingWindow::new(2, TimeDelta::seconds(10));
+        assert_eq!(w.hit(t0), Ok(1));
+        assert_eq!(w.hit(t0 + TimeDelta::seconds(4)), Ok(0));
+        assert_eq!(w.hit(t0 + TimeDelta::seconds(5)), Err(TimeDelta::seconds(5)));
+        assert_eq!(w.hit(t0 + TimeDelta::seconds(10)), Ok(0), "the first hit left the window");
+    }
+
+    #[test]
+    fn fixed_window_opens_at_the_first_hit_and_resets_after_its_period() {
+        let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let mut w = FixedWindow::new(2, TimeDelta::seconds(60));
+        assert!(w.hit(t0).allowed);
+        let second = w.hit(t0 + TimeDelta::seconds(30));
+        assert_eq!((second.count, second.remaining, second.reset_in), (2, 0, TimeDelta::seconds(30)));
+        assert!(!w.hit(t0 + TimeDelta::seconds(59)).allowed);
+        assert!(w.hit(t0 + TimeDelta::seconds(60)).allowed);
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        for (ms, secs) in [(0, 1), (1, 1), (1000, 1), (1001, 2), (59_500, 60)] {
+            assert_eq!(retry_after_secs(TimeDelta::milliseconds(ms)), secs, "{ms} ms");
+        }
+    }
+}

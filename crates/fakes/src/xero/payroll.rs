@@ -1,0 +1,598 @@
+//! Payroll AU v1 reads: `/Employees` (summary pages), `/Employees/{id}` (full record),
+//! `/Superfunds` and `/Superfunds/{id}`, each behind Xero's tenant, scope and rate checks.
+//!
+//! Owns rendering the sample company in Xero's PascalCase shapes (schemas `Employee`,
+//! `SuperFund` of `spec/xero/xero-payroll-au.yaml`). It must never emit a field the spec does
+//! not define: the contract test checks every key.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::oauth::authenticate;
+use super::{Remaining, XeroState, json_response, ms_date, ms_date_plain, problem, set_remaining, too_many};
+use crate::company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
+use crate::serve::{first, pairs, retry_after_secs};
+
+/// "Up to 100 employees will be returned in a single API call" (spec, `page` parameter);
+/// the same for super funds.
+pub(crate) const PAGE_SIZE: usize = 100;
+
+const EMPLOYEE_SCOPES: &[&str] = &["payroll.employees", "payroll.employees.read"];
+const SETTINGS_SCOPES: &[&str] = &["payroll.settings", "payroll.settings.read"];
+
+/// Fields a `where` or `order` clause may name on a summary row.
+const EMPLOYEE_FIELDS: &[&str] = &[
+    "EmployeeID",
+    "FirstName",
+    "MiddleNames",
+    "LastName",
+    "Status",
+    "Email",
+    "DateOfBirth",
+    "Gender",
+    "Phone",
+    "Mobile",
+    "StartDate",
+    "OrdinaryEarningsRateID",
+    "PayrollCalendarID",
+    "UpdatedDateUTC",
+    "IsSTP2Qualified",
+];
+const SUPERFUND_FIELDS: &[&str] =
+    &["SuperFundID", "Type", "Name", "ABN", "BSB", "AccountNumber", "AccountName", "USI", "EmployerNumber", "UpdatedDateUTC"];
+
+/// Auth, tenant, scope and rate checks, in the order Xero applies them.
+fn admit(state: &XeroState, headers: &HeaderMap, scopes: &[&str]) -> Result<Remaining, Response> {
+    let (connected, scoped) = authenticate(state, headers, |grant| (grant.is_connected(), grant.has_scope(scopes)))?;
+    let tenant = headers.get("xero-tenant-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let tenant_matches = Uuid::parse_str(tenant.trim()).is_ok_and(|t| t == state.company.xero_tenant_id);
+    // A missing, unknown or disconnected tenant is 403 AuthenticationUnsuccessful
+    // (https://github.com/XeroAPI/xero-node/issues/432).
+    if !connected || !tenant_matches {
+        return Err(problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful"));
+    }
+    if !scoped {
+        return Err(problem(StatusCode::UNAUTHORIZED, "AuthorizationUnsuccessful"));
+    }
+    state
+        .meter_call(tenant.trim())
+        .map_err(|(remaining, which, wait)| too_many(state, which, retry_after_secs(wait), Some(remaining)))
+}
+
+/// Serves `body` as JSON when asked for, else as Xero's default XML; with the limit headers.
+fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: &Value) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"));
+    let mut response = if wants_json {
+        json_response(status, body)
+    } else {
+        // Without `Accept: application/json` the payroll API answers XML
+        // (https://github.com/calcinai/xero-php/pull/183).
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"))], to_xml(body)).into_response()
+    };
+    set_remaining(response.headers_mut(), remaining);
+    response
+}
+
+/// `{"ErrorNumber":16,"Type":"QueryParseException","Message":…}` (spec `APIException`).
+fn query_parse_error(headers: &HeaderMap, remaining: Remaining, message: &str) -> Response {
+    let body = json!({ "ErrorNumber": 16, "Type": "QueryParseException", "Message": message });
+    answer(headers, remaining, StatusCode::BAD_REQUEST, &body)
+}
+
+fn envelope(state: &XeroState, key: &str, items: Vec<Value>) -> Value {
+    json!({
+        "Id": Uuid::new_v4(),
+        "Status": "OK",
+        "ProviderName": "Roster",
+        "DateTimeUTC": ms_date_plain(state.now()),
+        key: items,
+    })
+}
+
+/// 1-based `page`; absent means page 1 (Payroll AU v1 caps every answer at 100 rows).
+fn page_of(q: &[(String, String)]) -> Result<usize, String> {
+    match first(q, "page") {
+        None => Ok(1),
+        Some(p) => p.trim().parse::<usize>().map(|p| p.max(1)).map_err(|_| format!("The value '{p}' is not valid for page.")),
+    }
+}
+
+pub(crate) async fn list_employees(State(state): State<Arc<XeroState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let remaining = match admit(&state, &headers, EMPLOYEE_SCOPES) {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    let q = pairs(query.as_deref().unwrap_or_default());
+    let since = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(parse_since);
+    let rows: Vec<(Value, DateTime<Utc>)> = state
+        .company
+        .people
+        .iter()
+        .filter(|p| p.xero_employee_id.is_some())
+        .map(|p| (employee_summary(&state, p), p.updated_at))
+        .filter(|(_, updated)| since.is_none_or(|s| *updated > s))
+        .collect();
+    let rows = rows.into_iter().map(|(row, _)| row).collect();
+    match select(rows, &q, "Employee", EMPLOYEE_FIELDS) {
+        Ok(rows) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "Employees", rows)),
+        Err(message) => query_parse_error(&headers, remaining, &message),
+    }
+}
+
+pub(crate) async fn get_employee(State(state): State<Arc<XeroState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let remaining = match admit(&state, &headers, EMPLOYEE_SCOPES) {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    let wanted = Uuid::parse_str(&id).ok();
+    match state.company.people.iter().find(|p| p.xero_employee_id.is_some() && p.xero_employee_id == wanted) {
+        Some(person) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "Employees", vec![employee_detail(&state, person)])),
+        None => not_found(remaining, "Employee"),
+    }
+}
+
+pub(crate) async fn list_superfunds(State(state): State<Arc<XeroState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let remaining = match admit(&state, &headers, SETTINGS_SCOPES) {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    let q = pairs(query.as_deref().unwrap_or_default());
+    let rows = state.company.super_funds.iter().map(|f| superfund(&state, f)).collect();
+    match select(rows, &q, "SuperFund", SUPERFUND_FIELDS) {
+        Ok(rows) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "SuperFunds", rows)),
+        Err(message) => query_parse_error(&headers, remaining, &message),
+    }
+}
+
+pub(crate) async fn get_superfund(State(state): State<Arc<XeroState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let remaining = match admit(&state, &headers, SETTINGS_SCOPES) {
+        Ok(r) => r,
+        Err(refusal) => return refusal,
+    };
+    let wanted = Uuid::parse_str(&id).ok();
+    match state.company.super_funds.iter().find(|f| Some(f.id) == wanted) {
+        Some(fund) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "SuperFunds", vec![superfund(&state, fund)])),
+        None => not_found(remaining, "SuperFund"),
+    }
+}
+
+/// Xero's 404 body for an unknown id is not documented (providers.md §1); the problem shape
+/// is provisional.
+fn not_found(remaining: Remaining, what: &str) -> Response {
+    let mut response = problem(StatusCode::NOT_FOUND, &format!("{what} not found"));
+    set_remaining(response.headers_mut(), remaining);
+    response
+}
+
+/// Applies `where`, `order` and `page` to rows.
+fn select(mut rows: Vec<Value>, q: &[(String, String)], type_name: &str, fields: &[&str]) -> Result<Vec<Value>, String> {
+    if let Some(clause) = first(q, "where").filter(|w| !w.trim().is_empty()) {
+        let filter = Where::parse(clause, type_name, fields)?;
+        rows.retain(|row| filter.matches(row));
+    }
+    if let Some(order) = first(q, "order").filter(|o| !o.trim().is_empty()) {
+        let keys = parse_order(order, type_name, fields)?;
+        rows.sort_by(|a, b| {
+            keys.iter()
+                .map(|(field, descending)| {
+                    let o = compare(&a[field], &b[field]);
+                    if *descending { o.reverse() } else { o }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
+    }
+    let page = page_of(q)?;
+    Ok(rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect())
+}
+
+fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+fn unknown_field(field: &str, type_name: &str, at: usize) -> String {
+    format!("No property or field '{field}' exists in type '{type_name}' (at index {at})")
+}
+
+fn parse_order(order: &str, type_name: &str, fields: &[&str]) -> Result<Vec<(String, bool)>, String> {
+    let mut keys = Vec::new();
+    let mut at = 0;
+    for part in order.split(',') {
+        let mut words = part.split_whitespace();
+        let field = words.next().unwrap_or_default();
+        if !fields.contains(&field) {
+            return Err(unknown_field(field, type_name, at));
+        }
+        let descending = match words.next().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("ASC" | "ASCENDING") => false,
+            Some("DESC" | "DESCENDING") => true,
+            Some(_) => return Err(format!("',' or end of expression expected (at index {})", at + part.len())),
+        };
+        keys.push((field.to_owned(), descending));
+        at += part.len() + 1;
+    }
+    Ok(keys)
+}
+
+/// A `where` clause: comparisons joined by `&&`/`AND`, alternatives by `||`/`OR`. Xero
+/// accepts a C#-like language (`Status=="ACTIVE"`, `EmployeeID==GUID("…")`); the fake
+/// supports `==` and `!=` on strings, GUIDs and booleans and refuses the rest with the
+/// same 400 a typo gets, so an unsupported clause fails loudly rather than filtering wrongly.
+struct Where {
+    any_of: Vec<Vec<Comparison>>,
+}
+
+struct Comparison {
+    field: String,
+    equal: bool,
+    value: Value,
+}
+
+impl Where {
+    fn parse(clause: &str, type_name: &str, fields: &[&str]) -> Result<Self, String> {
+        let mut lexer = Lexer { src: clause, at: 0 };
+        let mut any_of = vec![Vec::new()];
+        loop {
+            let start = lexer.skip_ws();
+            let field = lexer.ident().ok_or_else(|| format!("Expression expected (at index {start})"))?;
+            if !fields.contains(&field.as_str()) {
+                return Err(unknown_field(&field, type_name, start));
+            }
+            let at = lexer.skip_ws();
+            let equal = if lexer.eat("==") {
+                true
+            } else if lexer.eat("!=") {
+                false
+            } else {
+                return Err(format!("'==' or '!=' expected (at index {at})"));
+            };
+            let at = lexer.skip_ws();
+            let value = lexer.literal().ok_or_else(|| format!("Expression expected (at index {at})"))?;
+            if let Some(last) = any_of.last_mut() {
+                last.push(Comparison { field, equal, value });
+            }
+            let at = lexer.skip_ws();
+            if lexer.at_end() {
+                break;
+            }
+            if lexer.eat("&&") || lexer.eat_word("AND") {
+                continue;
+            }
+            if lexer.eat("||") || lexer.eat_word("OR") {
+                any_of.push(Vec::new());
+                continue;
+            }
+            return Err(format!("Syntax error (at index {at})"));
+        }
+        Ok(Self { any_of })
+    }
+
+    fn matches(&self, row: &Value) -> bool {
+        self.any_of.iter().any(|all| all.iter().all(|c| (row.get(&c.field) == Some(&c.value)) == c.equal))
+    }
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    at: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
+        &self.src[self.at..]
+    }
+    fn skip_ws(&mut self) -> usize {
+        let trimmed = self.rest().trim_start();
+        self.at = self.src.len() - trimmed.len();
+        self.at
+    }
+    fn at_end(&self) -> bool {
+        self.rest().is_empty()
+    }
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token) {
+            self.at += token.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn eat_word(&mut self, word: &str) -> bool {
+        let rest = self.rest();
+        let matched = rest.len() >= word.len()
+            && rest[..word.len()].eq_ignore_ascii_case(word)
+            && rest[word.len()..].starts_with(|c: char| c.is_whitespace() || c == '(');
+        if matched {
+            self.at += word.len();
+        }
+        matched
+    }
+    fn ident(&mut self) -> Option<String> {
+        let rest = self.rest();
+        let len = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len());
+        if len == 0 || !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        self.at += len;
+        Some(rest[..len].to_owned())
+    }
+    fn quoted(&mut self) -> Option<String> {
+        if !self.eat("\"") {
+            return None;
+        }
+        let mut out = String::new();
+        let mut chars = self.rest().char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.at += i + 1;
+                    return Some(out);
+                }
+                '\\' => out.push(chars.next()?.1),
+                c => out.push(c),
+            }
+        }
+        None
+    }
+    fn literal(&mut self) -> Option<Value> {
+        if let Some(s) = self.quoted() {
+            return Some(Value::from(s));
+        }
+        if self.eat_word("GUID") {
+            self.skip_ws();
+            if !self.eat("(") {
+                return None;
+            }
+            self.skip_ws();
+            let guid = self.quoted()?;
+            self.skip_ws();
+            if !self.eat(")") {
+                return None;
+            }
+            return Uuid::parse_str(&guid).ok().map(|u| Value::from(u.to_string()));
+        }
+        match self.ident()?.as_str() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        }
+    }
+}
+
+/// `If-Modified-Since`: the spec's example is RFC 3339 (`2020-02-06T12:17:43.202-08:00`);
+/// HTTP dates and zone-less timestamps (read as UTC) are accepted too.
+fn parse_since(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    DateTime::parse_from_rfc3339(raw)
+        .or_else(|_| DateTime::parse_from_rfc2822(raw))
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc()))
+        .or_else(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(|d| d.and_time(NaiveTime::MIN).and_utc()))
+}
+
+fn date(d: NaiveDate) -> String {
+    ms_date(d.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// Ids that are the same for every employee of the tenant, derived so they stay stable.
+fn tenant_uuid(state: &XeroState, label: &str) -> Uuid {
+    let digest = Sha256::digest(format!("{}:{label}", state.company.xero_tenant_id).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn insert_some(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(v) = value {
+        map.insert(key.to_owned(), v.into());
+    }
+}
+
+/// A list row: the summary fields of the spec's `/Employees` example. Absent values are
+/// omitted, as Xero omits them.
+fn employee_summary(state: &XeroState, p: &SamplePerson) -> Value {
+    let mut row = Map::new();
+    row.insert("EmployeeID".into(), json!(p.xero_employee_id));
+    row.insert("FirstName".into(), json!(p.first_name));
+    insert_some(&mut row, "MiddleNames", p.middle_names.clone());
+    row.insert("LastName".into(), json!(p.last_name));
+    row.insert("Status".into(), json!(if p.termination_date.is_some() { "TERMINATED" } else { "ACTIVE" }));
+    insert_some(&mut row, "Email", p.email.clone());
+    row.insert("DateOfBirth".into(), json!(date(p.date_of_birth)));
+    row.insert("Gender".into(), json!(p.gender));
+    insert_some(&mut row, "Phone", p.phone.clone());
+    insert_some(&mut row, "Mobile", p.mobile.clone());
+    row.insert("StartDate".into(), json!(date(p.start_date)));
+    row.insert("OrdinaryEarningsRateID".into(), json!(tenant_uuid(state, "ordinary-earnings")));
+    row.insert("PayrollCalendarID".into(), json!(tenant_uuid(state, "fortnightly-calendar")));
+    row.insert("UpdatedDateUTC".into(), json!(ms_date(p.updated_at)));
+    row.insert("IsSTP2Qualified".into(), json!(!p.is_contractor));
+    Value::Object(row)
+}
+
+/// The full record of `/Employees/{id}`.
+fn employee_detail(state: &XeroState, p: &SamplePerson) -> Value {
+    let mut row = match employee_summary(state, p) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    row.insert("JobTitle".into(), json!(p.title));
+    row.insert("EmployeeGroupName".into(), json!(p.department));
+    row.insert("IsAuthorisedToApproveLeave".into(), json!(p.level <= Level::Lead));
+    row.insert("IsAuthorisedToApproveTimesheets".into(), json!(p.level <= Level::Lead));
+    insert_some(&mut row, "TerminationDate", p.termination_date.map(date));
+    insert_some(&mut row, "TerminationReason", p.termination_reason);
+    if let Some(a) = &p.home_address {
+        let mut address = Map::new();
+        address.insert("AddressLine1".into(), json!(a.line1));
+        insert_some(&mut address, "AddressLine2", a.line2.clone());
+        address.insert("City".into(), json!(a.city));
+        address.insert("Region".into(), json!(a.region));
+        address.insert("PostalCode".into(), json!(a.postal_code));
+        address.insert("Country".into(), json!(a.country));
+        row.insert("HomeAddress".into(), Value::Object(address));
+    }
+    let accounts: Vec<Value> = p
+        .bank_accounts
+        .iter()
+        .map(|b| {
+            let mut account = json!({
+                "StatementText": b.statement_text,
+                "AccountName": b.account_name,
+                "BSB": b.bsb,
+                "AccountNumber": b.account_number,
+                "Remainder": b.remainder,
+            });
+            if let Some(amount) = b.amount {
+                account["Amount"] = json!(amount);
+            }
+            account
+        })
+        .collect();
+    row.insert("BankAccounts".into(), Value::Array(accounts));
+    let memberships: Vec<Value> = p
+        .super_membership
+        .iter()
+        .map(|m| {
+            json!({
+                "SuperMembershipID": m.membership_id,
+                "SuperFundID": state.company.super_funds[m.fund].id,
+                "EmployeeNumber": m.member_number,
+            })
+        })
+        .collect();
+    row.insert("SuperMemberships".into(), Value::Array(memberships));
+    let contractor = p.basis == SampleBasis::NonEmployee;
+    let mut tax = json!({
+        "EmployeeID": p.xero_employee_id,
+        "EmploymentBasis": p.basis.xero_code(),
+        "AustralianResidentForTaxPurposes": !contractor,
+        "ResidencyStatus": "AUSTRALIANRESIDENT",
+        "TaxFreeThresholdClaimed": !contractor,
+        "HasHELPDebt": false,
+        "HasSFSSDebt": false,
+        "HasTradeSupportLoanDebt": false,
+        "HasLoanOrStudentDebt": false,
+        "EligibleToReceiveLeaveLoading": p.basis == SampleBasis::FullTime,
+        "UpdatedDateUTC": ms_date(p.updated_at),
+    });
+    if contractor {
+        // "Only applicable, and mandatory if income type is NONEMPLOYEE" (spec `ABN`).
+        tax["ABN"] = json!(format!("{:011}", p.index * 7_919 + 51_824_753_556));
+    }
+    row.insert("TaxDeclaration".into(), tax);
+    row.insert("IncomeType".into(), json!(if contractor { "NONEMPLOYEE" } else { "SALARYANDWAGES" }));
+    row.insert("EmploymentType".into(), json!(if contractor { "CONTRACTOR" } else { "EMPLOYEE" }));
+    row.insert("PayTemplate".into(), json!({"EarningsLines": [], "DeductionLines": [], "SuperLines": [], "ReimbursementLines": [], "LeaveLines": []}));
+    row.insert("LeaveBalances".into(), json!([]));
+    Value::Object(row)
+}
+
+fn superfund(state: &XeroState, f: &SampleSuperFund) -> Value {
+    let mut row = Map::new();
+    row.insert("SuperFundID".into(), json!(f.id));
+    row.insert("Type".into(), json!(f.kind.xero_code()));
+    row.insert("Name".into(), json!(f.name));
+    row.insert("ABN".into(), json!(f.abn));
+    insert_some(&mut row, "USI", f.usi.clone());
+    insert_some(&mut row, "BSB", f.bsb.clone());
+    insert_some(&mut row, "AccountNumber", f.account_number.clone());
+    insert_some(&mut row, "AccountName", f.account_name.clone());
+    insert_some(&mut row, "ElectronicServiceAddress", f.electronic_service_address.clone());
+    insert_some(&mut row, "EmployerNumber", f.employer_number.clone());
+    let updated = crate::company::REFERENCE_DATE.and_time(NaiveTime::MIN).and_utc();
+    row.insert("UpdatedDateUTC".into(), json!(ms_date(updated.min(state.now()))));
+    Value::Object(row)
+}
+
+/// A plain XML rendering of a JSON body, enough to look like Xero's default answer
+/// (`<Response xmlns:i=…>`); arrays become repeated singular elements.
+fn to_xml(body: &Value) -> String {
+    let mut out = String::from(r#"<Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance">"#);
+    if let Value::Object(map) = body {
+        for (k, v) in map {
+            write_xml(&mut out, k, v);
+        }
+    }
+    out.push_str("</Response>");
+    out
+}
+
+fn write_xml(out: &mut String, name: &str, value: &Value) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                write_xml(out, k, v);
+            }
+        }
+        Value::Array(items) => {
+            let singular = name.strip_suffix('s').unwrap_or(name);
+            for item in items {
+                write_xml(out, singular, item);
+            }
+        }
+        Value::String(s) => out.push_str(&s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")),
+        Value::Null => {}
+        other => out.push_str(&other.to_string()),
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_clauses_parse_like_xero_or_fail_with_its_message() {
+        let row = json!({"Status": "ACTIVE", "FirstName": "Ann", "EmployeeID": "4ff1e5cc-9835-40d5-bb18-09fdb118db9c"});
+        for (clause, matches) in [
+            (r#"Status=="ACTIVE""#, true),
+            (r#"Status == "TERMINATED""#, false),
+            (r#"Status!="TERMINATED" && FirstName=="Ann""#, true),
+            (r#"Status=="TERMINATED" OR FirstName=="Ann""#, true),
+            (r#"EmployeeID==GUID("4ff1e5cc-9835-40d5-bb18-09fdb118db9c")"#, true),
+        ] {
+            let w = Where::parse(clause, "Employee", EMPLOYEE_FIELDS).unwrap_or_else(|e| panic!("{clause}: {e}"));
+            assert_eq!(w.matches(&row), matches, "{clause}");
+        }
+        for (clause, message) in [
+            (r#"hi=="x""#, "No property or field 'hi' exists in type 'Employee' (at index 0)"),
+            ("Status==", "Expression expected (at index 8)"),
+            (r#"Status="ACTIVE""#, "'==' or '!=' expected (at index 6)"),
+        ] {
+            assert_eq!(Where::parse(clause, "Employee", EMPLOYEE_FIELDS).err().as_deref(), Some(message), "{clause}");
+        }
+    }
+
+    #[test]
+    fn if_modified_since_accepts_the_spec_example_and_http_dates() {
+        assert!(parse_since("2020-02-06T12:17:43.202-08:00").is_some());
+        assert!(parse_since("Thu, 06 Feb 2020 12:17:43 +0000").is_some());
+        assert!(parse_since("2020-02-06T12:17:43").is_some());
+        assert!(parse_since("yesterday").is_none());
+    }
+}

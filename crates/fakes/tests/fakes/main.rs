@@ -1,0 +1,4 @@
+//! Integration tests: each fake served on a loopback port and called over real HTTP.
+
+mod support;
+mod xero;
