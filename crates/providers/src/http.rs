@@ -34,7 +34,7 @@ use url::Url;
 pub use budget::{BudgetHeaders, RatePolicy};
 
 use self::backoff::backoff_delay;
-use self::budget::{Budget, OverBudget, to_chrono, to_std};
+use self::budget::{Budget, OverBudget, to_chrono};
 use self::retry_after::parse_retry_after;
 use crate::error::{Error, ErrorKind};
 use crate::redact::{redact_url, scrub};
@@ -689,8 +689,4 @@ impl Http {
 /// `now`, for code that needs a wall-clock-free instant (token expiry).
 pub(crate) fn now(http: &Http) -> DateTime<Utc> {
     http.clock.now()
-}
-
-pub(crate) fn seconds(d: chrono::Duration) -> Duration {
-    to_std(d)
 }

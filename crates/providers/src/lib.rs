@@ -2,17 +2,34 @@
 
 pub mod config;
 pub mod error;
+pub mod google;
 pub mod http;
-pub mod redact;
-pub mod sleep;
-
-pub use config::ProviderUrls;
-pub use error::{Error, ErrorKind};
-pub use http::{BudgetHeaders, BuildError, Http, HttpConfig, RatePolicy};
-pub use redact::redact_url;
-pub use sleep::{ManualSleeper, Sleeper, TokioSleeper};
 pub mod oauth;
+pub mod productive;
+pub mod redact;
+pub mod remote;
+pub mod scrapin;
+pub mod slack;
+pub mod sleep;
 mod wire;
 pub mod xero;
 
+pub use config::ProviderUrls;
+pub use error::{Error, ErrorKind};
+pub use google::oidc::{GOOGLE_ISSUER, IdClaims, IdTokenChecks, OidcApp, OidcClient, OidcMetadata};
+pub use google::{GoogleCalendar, GoogleUser, GoogleWorkspaceClient, ServiceAccountKey};
+pub use http::{BudgetHeaders, BuildError, Http, HttpConfig, RatePolicy};
 pub use oauth::{OAuthTokens, Pkce, random_token};
+pub use productive::{
+    ProductiveClient, ProductiveCredentials, ProductiveOrganization, ProductivePerson,
+    ProductiveSquad, ProductiveTeam, ProductiveTeamMembership,
+};
+pub use redact::redact_url;
+pub use remote::{Environment, RemoteClient, RemoteCompany, RemoteEmployment, RemoteIdentity};
+pub use scrapin::{ScrapinClient, ScrapinProfile};
+pub use slack::{PostedMessage, SlackChannel, SlackClient, SlackIdentity};
+pub use sleep::{ManualSleeper, Sleeper, TokioSleeper};
+pub use xero::{
+    SuperFund, SuperFundMembership, SuperFundType, XeroAddress, XeroApp, XeroBankAccount,
+    XeroClient, XeroEmployee, XeroSuperMembership, XeroTenant, XeroTenantAccess, join_super_funds,
+};

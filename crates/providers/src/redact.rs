@@ -6,6 +6,8 @@
 //! [`fingerprint`] names a credential (for a rate-budget key) without revealing it.
 //! Nothing here may ever return the secret it was given.
 
+use std::fmt::Write as _;
+
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -34,7 +36,8 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
 pub fn redact_url(url: &Url) -> String {
     let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
     if let Some(port) = url.port() {
-        shown.push_str(&format!(":{port}"));
+        shown.push(':');
+        shown.push_str(&port.to_string());
     }
     shown.push_str(url.path());
     let names: Vec<String> = url
@@ -52,7 +55,13 @@ pub fn redact_url(url: &Url) -> String {
 /// key per-credential rate budgets when the provider has no tenant id to key them by.
 pub(crate) fn fingerprint(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .take(8)
+        .fold(String::with_capacity(16), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 #[cfg(test)]

@@ -325,9 +325,8 @@ impl XeroClient {
         modified_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<XeroEmployee>, Error> {
         let url = endpoint(&self.api_url, "/payroll.xro/1.0/Employees");
-        let mut req = self
-            .payroll_get("xero.employees", url, access)
-            .query(&[("page", &page.to_string())]);
+        let mut req =
+            Self::payroll_get("xero.employees", url, access).query(&[("page", &page.to_string())]);
         if let Some(since) = modified_since {
             // The spec types the header as `date-time` with the example
             // "2020-02-06T12:17:43.202-08:00" (spec `GET /Employees`, If-Modified-Since).
@@ -350,7 +349,7 @@ impl XeroClient {
             &self.api_url,
             &format!("/payroll.xro/1.0/Employees/{employee_id}"),
         );
-        let req = self.payroll_get("xero.employee", url, access);
+        let req = Self::payroll_get("xero.employee", url, access);
         let envelope: EmployeesEnvelope = self.http.send_json(&req, classify).await?;
         envelope
             .employees
@@ -370,8 +369,7 @@ impl XeroClient {
         let mut all = Vec::new();
         for page in 1u32.. {
             let url = endpoint(&self.api_url, "/payroll.xro/1.0/Superfunds");
-            let req = self
-                .payroll_get("xero.superfunds", url, access)
+            let req = Self::payroll_get("xero.superfunds", url, access)
                 .query(&[("page", &page.to_string())]);
             let envelope: SuperFundsEnvelope = self.http.send_json(&req, classify).await?;
             let last = envelope.super_funds.len() < XERO_PAGE_SIZE;
@@ -383,12 +381,7 @@ impl XeroClient {
         Ok(all)
     }
 
-    fn payroll_get(
-        &self,
-        operation: &'static str,
-        url: Url,
-        access: &XeroTenantAccess<'_>,
-    ) -> Request {
+    fn payroll_get(operation: &'static str, url: Url, access: &XeroTenantAccess<'_>) -> Request {
         let tenant = access.tenant_id.to_string();
         Request::get(P, operation, url)
             // Limits are per tenant (https://developer.xero.com/faq/limits).
@@ -411,18 +404,15 @@ impl XeroClient {
     /// `client_id` in the form (identity spec `RefreshToken`; spec/providers.md "OAuth 2").
     fn client_auth(&self, req: Request, form: &[(&str, &str)]) -> Request {
         let mut pairs: Vec<(&str, &str)> = form.to_vec();
-        match &self.app.client_secret {
-            Some(secret) => {
-                let basic =
-                    STANDARD.encode(format!("{}:{}", self.app.client_id, secret.expose_secret()));
-                req.secret_header(AUTHORIZATION, "Basic ", &SecretString::from(basic))
-                    .scrubbing(secret)
-                    .form(&pairs)
-            }
-            None => {
-                pairs.push(("client_id", &self.app.client_id));
-                req.form(&pairs)
-            }
+        if let Some(secret) = &self.app.client_secret {
+            let basic =
+                STANDARD.encode(format!("{}:{}", self.app.client_id, secret.expose_secret()));
+            req.secret_header(AUTHORIZATION, "Basic ", &SecretString::from(basic))
+                .scrubbing(secret)
+                .form(&pairs)
+        } else {
+            pairs.push(("client_id", &self.app.client_id));
+            req.form(&pairs)
         }
     }
 

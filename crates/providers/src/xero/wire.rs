@@ -121,11 +121,9 @@ impl From<EmployeeWire> for XeroEmployee {
             last_name: w.last_name,
             // `Status` is ACTIVE unless a termination date is set (spec `Employee.Status`);
             // a row without it is judged by that date.
-            status: match w.status {
-                Some(StatusCode::Active) => EmploymentStatus::Active,
-                Some(StatusCode::Terminated) => EmploymentStatus::Terminated,
-                None if w.termination_date.is_some() => EmploymentStatus::Terminated,
-                None => EmploymentStatus::Active,
+            status: match (w.status, w.termination_date) {
+                (Some(StatusCode::Terminated), _) | (None, Some(_)) => EmploymentStatus::Terminated,
+                (Some(StatusCode::Active), _) | (None, None) => EmploymentStatus::Active,
             },
             email: w.email,
             date_of_birth: w.date_of_birth,
