@@ -155,7 +155,8 @@ impl App {
     }
 
     /// `roster admin create-user`: creates the user (or reuses one with that email) and
-    /// makes them a member of the organization `org_slug` names — created on first use.
+    /// makes them a member of the organization `org_slug` names — created on first use,
+    /// named `org_name` (or its slug).
     /// Without a slug: the only organization, or a new `default` one when there is none.
     pub async fn create_user(
         &self,
@@ -163,6 +164,7 @@ impl App {
         name: &str,
         level: AccessLevel,
         org_slug: Option<&str>,
+        org_name: Option<&str>,
     ) -> Result<(User, Organization)> {
         let name = roster_domain::text::required("name", name, roster_domain::text::MAX_TEXT_CHARS)?;
         let now = self.clock.now();
@@ -173,7 +175,8 @@ impl App {
                 match tx.find_org_by_slug(&slug).await? {
                     Some(org) => org,
                     None => {
-                        let org = Organization { id: OrgId::new(), name: slug.clone(), slug, created_at: now };
+                        let name = org_name.map_or_else(|| slug.clone(), str::to_owned);
+                        let org = Organization { id: OrgId::new(), name, slug, created_at: now };
                         tx.create_org(&org).await?;
                         org
                     }

@@ -1,1 +1,98 @@
-fn main() {}
+//! `roster`: the one binary. Parses the command line and the configuration, wires the
+//! store, vault and server together, and runs the chosen command. No business rule lives
+//! here: commands call `roster_app` operations like the HTTP handlers do.
+
+mod admin;
+mod config;
+mod demo;
+mod serve;
+mod wiring;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Roster: a self-hosted people-operations hub.
+///
+/// Keeps one trustworthy people directory from the tools a company already uses (Xero
+/// payroll, Productive, Google Workspace, Slack, Remote, Scrapin): synced records, a manager
+/// hierarchy and org chart, squads, permission-scoped HR profiles and encrypted credentials.
+///
+/// Settings come from `--config FILE` (TOML) overridden by `ROSTER_*` environment
+/// variables; see the README for every setting and its default.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// A TOML configuration file; `ROSTER_*` environment variables override its values.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (needs a secret key; applies pending migrations unless
+    /// `auto_migrate = false`).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// The zero-configuration tour: SQLite, built-in fake providers, a sample company,
+    /// a running server and a sign-in for each demo persona.
+    Demo(demo::DemoArgs),
+    /// Operator tasks: users, tokens, keys.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let sources = config::Sources::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Demo(args) => demo::run(args, &sources).await,
+        command => {
+            let config = config::Config::from_sources(&sources)?;
+            wiring::init_logging(&config);
+            for w in config::warnings(&sources) {
+                tracing::warn!("{w}");
+            }
+            match command {
+                Command::Serve => serve::run(&config).await,
+                Command::Migrate => wiring::migrate(&config).await,
+                Command::Admin(cmd) => admin::run(cmd, &config).await,
+                Command::Demo(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -96,3 +96,35 @@ pub struct AuditEvent {
     /// A JSON object; never a secret or a value that was read.
     pub detail: serde_json::Value,
 }
+
+/// A squad (team); its `key` is the stable slug integrations are shared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Squad {
+    pub id: SquadId,
+    pub key: String,
+    pub name: String,
+    pub productive_team_id: Option<String>,
+}
+
+/// A squad key from a display name: lowercase ASCII letters and digits joined by dashes.
+pub fn squad_key(name: &str) -> String {
+    let mut key = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            key.push(c.to_ascii_lowercase());
+        } else if !key.ends_with('-') && !key.is_empty() {
+            key.push('-');
+        }
+    }
+    key.trim_end_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn squad_keys_are_slugs() {
+        for (name, key) in [("Platform", "platform"), ("Growth & Data", "growth-data"), ("  Ops  2 ", "ops-2")] {
+            assert_eq!(super::squad_key(name), key);
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod orgs;
 pub mod people;
 pub mod permissions;
+pub mod squads;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,0 +1,292 @@
+//! `roster demo`: the zero-configuration tour.
+//!
+//! An embedded SQLite database in a data directory, the sample company every fake serves
+//! (seeded straight into the directory until the Productive sync lands), a running server,
+//! and a ready sign-in per persona. Writes `DIR/roster.toml` so `roster --config
+//! DIR/roster.toml admin …` works against the running demo. With `--json`, stdout carries
+//! exactly one line; logs go to stderr.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::Duration;
+use clap::Args;
+use roster_app::App;
+use roster_domain::model::{Employment, Person, Squad, squad_key};
+use roster_domain::{
+    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, SquadId, SystemClock, UserId,
+};
+use roster_fakes::company::{Level, SampleBasis};
+use roster_fakes::{SampleCompany, SamplePerson};
+use roster_server::AppState;
+use roster_vault::{ExposeSecret, SecretKey};
+use serde::Serialize;
+
+use crate::config::{Config, FileConfig, SecretKeys, Sources, render_toml};
+use crate::{serve, wiring};
+
+/// The sample company's seed: the same demo on every machine.
+const DEMO_SEED: u64 = 2026;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the database and roster.toml live (a new temporary directory when absent).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on; 127.0.0.1:0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Print exactly one JSON line on stdout when ready, then nothing more.
+    #[arg(long)]
+    json: bool,
+    /// How many people the sample company has.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    size: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct Persona {
+    email: String,
+    name: String,
+    access_level: AccessLevel,
+    person_id: String,
+    token: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Ready {
+    url: String,
+    data_dir: String,
+    users: Vec<Persona>,
+}
+
+pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => tempfile::Builder::new().prefix("roster-demo-").tempdir()?.keep(),
+    };
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let data_dir = data_dir.canonicalize()?;
+    let config_path = data_dir.join("roster.toml");
+    let secret = existing_key(&config_path)?.unwrap_or_else(|| SecretKey::generate().to_base64().expose_secret().to_owned());
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let file = FileConfig {
+        listen: Some(addr.to_string()),
+        data_dir: Some(data_dir.display().to_string()),
+        database_url: Some(format!("sqlite://{}", data_dir.join("roster.db").display())),
+        secret_key: Some(SecretKeys::One(secret)),
+        public_url: Some(format!("http://{addr}")),
+        log: sources.env.get("ROSTER_LOG").cloned().or_else(|| Some("warn,roster_cli=info".to_owned())),
+        log_format: sources.env.get("ROSTER_LOG_FORMAT").cloned(),
+        ..FileConfig::default()
+    };
+    write_private(&config_path, &render_toml(&file)?)?;
+    let config = Config::from_sources(&Sources {
+        file: Some((config_path.clone(), std::fs::read_to_string(&config_path)?)),
+        env: std::collections::BTreeMap::new(),
+    })?;
+    wiring::init_logging(&config);
+
+    let keys = wiring::key_ring(&config)?;
+    let store = wiring::connect(&config).await?;
+    store.migrate(SystemClock.now()).await?;
+    let app = wiring::app(store, keys, &config);
+    let company = SampleCompany::generate(DEMO_SEED, args.size as usize);
+    let personas = seed(&app, &company).await?;
+
+    let mut users = Vec::new();
+    for (user, person, level, name, email) in personas {
+        let token = app.issue_token(user, Duration::hours(12)).map_err(|e| anyhow!("{e}"))?;
+        users.push(Persona { email, name, access_level: level, person_id: person.to_string(), token: token.token });
+    }
+    let ready = Ready { url: format!("http://{addr}"), data_dir: data_dir.display().to_string(), users };
+    print_ready(&ready, args.json, &config_path)?;
+    tracing::info!(%addr, "demo is ready; Ctrl-C stops it");
+    roster_server::serve(listener, AppState::new(app), serve::shutdown_signal()).await?;
+    Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the demo's output is its result")]
+fn print_ready(ready: &Ready, json: bool, config_path: &Path) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(ready)?)?;
+    } else {
+        writeln!(out, "Roster demo is running at {}", ready.url)?;
+        writeln!(out, "Data: {}   Config: {}", ready.data_dir, config_path.display())?;
+        writeln!(out, "\nSign in as any persona with its bearer token, e.g.")?;
+        writeln!(out, "  curl -H \"Authorization: Bearer $TOKEN\" {}/api/me\n", ready.url)?;
+        for u in &ready.users {
+            writeln!(out, "{:<10} {} <{}>\n           token: {}", u.access_level.as_str(), u.name, u.email, u.token)?;
+        }
+        writeln!(out, "\nPress Ctrl-C to stop.")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The secret key of an earlier run in the same directory, so its data stays readable.
+fn existing_key(path: &Path) -> Result<Option<String>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let file: FileConfig = toml::from_str(&std::fs::read_to_string(path)?)
+        .map_err(|e| anyhow!("{}: {}", path.display(), e.message()))?;
+    Ok(match file.secret_key {
+        Some(SecretKeys::One(k)) => Some(k),
+        Some(SecretKeys::Many(ks)) => ks.into_iter().next(),
+        None => None,
+    })
+}
+
+/// Writes a file only its owner can read: it holds the secret key.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+type Seeded = (UserId, PersonId, AccessLevel, String, String);
+
+/// Creates the demo organization with the sample company's active staff, its squads, and
+/// a user per access level linked to their person. Reuses an organization seeded before.
+async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
+    let slug = squad_key(&company.name);
+    let picks = pick_personas(company)?;
+    let mut tx = app.store.read().await?;
+    let existing = tx.find_org_by_slug(&slug).await?;
+    tx.rollback().await?;
+    if let Some(org) = existing {
+        // A reused data directory: find the personas again.
+        let mut tx = app.store.read().await?;
+        let users = tx.org(org.id).list_users().await?;
+        tx.rollback().await?;
+        return Ok(users
+            .into_iter()
+            .filter_map(|u| {
+                Some((u.user.id, u.person_id?, u.membership.access_level, u.user.name, u.user.email.to_string()))
+            })
+            .collect());
+    }
+
+    let mut user_of = HashMap::new();
+    let mut out = Vec::new();
+    let mut org_id = None;
+    for (level, p) in &picks {
+        let email = Email::parse(p.email.as_deref().unwrap_or_default()).map_err(|e| anyhow!("sample email: {e}"))?;
+        let (user, org) = app
+            .create_user(&email, &p.display_name(), *level, Some(&slug), Some(&company.name))
+            .await
+            .map_err(|e| anyhow!("creating {email}: {e}"))?;
+        org_id = Some(org.id);
+        user_of.insert(p.index, user.id);
+        out.push((user.id, *level, p.display_name(), email.to_string(), p.index));
+    }
+    let org = org_id.ok_or_else(|| anyhow!("no persona"))?;
+    let now = app.clock.now();
+
+    // One transaction for the whole directory: a failure leaves nothing half-seeded.
+    let mut tx = app.store.begin().await?;
+    let mut scoped = tx.org(org);
+    let mut squad_ids = HashMap::new();
+    for s in &company.squads {
+        let squad = Squad {
+            id: SquadId::new(),
+            key: squad_key(&s.name),
+            name: s.name.clone(),
+            productive_team_id: Some(s.productive_team_id.clone()),
+        };
+        scoped.create_squad(&squad, now).await?;
+        squad_ids.insert(s.index, squad.id);
+    }
+    let staff: Vec<&SamplePerson> =
+        company.people.iter().filter(|p| p.is_active && p.productive_id.is_some()).collect();
+    let person_ids: HashMap<usize, PersonId> = staff.iter().map(|p| (p.index, PersonId::new())).collect();
+    for p in &staff {
+        let person = Person {
+            id: person_ids[&p.index],
+            org,
+            user: user_of.get(&p.index).copied(),
+            first_name: p.productive_first_name.clone(),
+            last_name: p.productive_last_name.clone(),
+            email: p.email.as_deref().and_then(|e| Email::parse(e).ok()),
+            title: Some(p.title.clone()),
+            avatar_url: None,
+            manager: None,
+            squad: p.squad.and_then(|s| squad_ids.get(&s).copied()),
+            employment: Employment {
+                start_date: Some(p.start_date),
+                end_date: p.termination_date,
+                employment_status: Some(EmploymentStatus::Active),
+                employment_basis: Some(basis(p.basis)),
+                location: None,
+            },
+            gender: gender(p.gender),
+            synced_at: Some(now),
+        };
+        scoped.create_person(&person, now).await?;
+    }
+    for p in &staff {
+        if let Some(m) = p.manager.and_then(|m| person_ids.get(&m)) {
+            scoped.set_manager(person_ids[&p.index], Some(*m), now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out
+        .into_iter()
+        .map(|(user, level, name, email, index)| (user, person_ids[&index], level, name, email))
+        .collect())
+}
+
+/// One person per access level: the CEO, a head and a manager with reports, a lead, and an
+/// employee who has a manager — all active in Productive with a work email.
+fn pick_personas(company: &SampleCompany) -> Result<Vec<(AccessLevel, &SamplePerson)>> {
+    let usable = |p: &&SamplePerson| p.is_active && p.productive_id.is_some() && p.email.is_some();
+    let has_reports = |p: &SamplePerson| company.reports_of(p.index).any(|r| usable(&r));
+    let find = |level: Level, needs_reports: bool| {
+        company
+            .people
+            .iter()
+            .filter(usable)
+            .find(|p| p.level == level && (!needs_reports || has_reports(p)) && (level == Level::Ceo || p.manager.is_some()))
+            .ok_or_else(|| anyhow!("the sample company has no usable {level:?}"))
+    };
+    Ok(vec![
+        (AccessLevel::Executive, find(Level::Ceo, true)?),
+        (AccessLevel::Head, find(Level::Head, true)?),
+        (AccessLevel::Manager, find(Level::Manager, true)?),
+        (AccessLevel::Lead, find(Level::Lead, false)?),
+        (AccessLevel::Employee, find(Level::Staff, false)?),
+    ])
+}
+
+const fn basis(b: SampleBasis) -> EmploymentBasis {
+    match b {
+        SampleBasis::FullTime => EmploymentBasis::FullTime,
+        SampleBasis::PartTime => EmploymentBasis::PartTime,
+        SampleBasis::Casual => EmploymentBasis::Casual,
+        SampleBasis::NonEmployee => EmploymentBasis::Contractor,
+    }
+}
+
+fn gender(code: &str) -> Option<Gender> {
+    match code {
+        "F" => Some(Gender::Female),
+        "M" => Some(Gender::Male),
+        "I" => Some(Gender::NonBinary),
+        "N" => Some(Gender::NotStated),
+        _ => None,
+    }
+}

@@ -1,0 +1,80 @@
+//! Builds the application from the configuration: logging, the store, the key ring.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use roster_app::{App, Settings};
+use roster_domain::{Clock, SystemClock};
+use roster_store::Store;
+use roster_vault::KeyRing;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat, redact_url};
+
+/// Logs go to stderr (stdout is for command output such as tokens and the demo's JSON).
+pub fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub async fn connect(config: &Config) -> Result<Store> {
+    if let Some(path) = config.database_url.strip_prefix("sqlite://") {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&config.database_url)))
+}
+
+/// `roster migrate`.
+pub async fn migrate(config: &Config) -> Result<()> {
+    let store = connect(config).await?;
+    let applied = store.migrate(SystemClock.now()).await?;
+    if applied.is_empty() {
+        tracing::info!("the database schema is up to date");
+    } else {
+        tracing::info!(?applied, "migrations applied");
+    }
+    Ok(())
+}
+
+/// Applies pending migrations when the configuration allows it; otherwise says what is pending.
+pub async fn ensure_schema(store: &Store, config: &Config) -> Result<()> {
+    let status = store.migration_status().await?;
+    if status.is_current() {
+        return Ok(());
+    }
+    if config.auto_migrate {
+        let applied = store.migrate(SystemClock.now()).await?;
+        tracing::info!(?applied, "migrations applied");
+    } else {
+        tracing::warn!(pending = ?status.pending, "migrations are pending and auto_migrate = false: run `roster migrate`; /readyz answers 503 until then");
+    }
+    Ok(())
+}
+
+pub fn key_ring(config: &Config) -> Result<KeyRing> {
+    if config.secret_keys.is_empty() {
+        return Err(anyhow!(
+            "no secret key: set ROSTER_SECRET_KEY (or secret_key in the config file) to base64 of 32 random bytes.\n\
+             Make one with `roster admin generate-key` or `openssl rand -base64 32`."
+        ));
+    }
+    KeyRing::parse_list(&config.secret_keys).map_err(|e| anyhow!("ROSTER_SECRET_KEY: {e}"))
+}
+
+pub fn app(store: Store, keys: KeyRing, config: &Config) -> App {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = Settings {
+        people_ttl: config.people_ttl,
+        mass_removal_threshold: config.mass_removal_threshold,
+        ..Settings::default()
+    };
+    App::new(store, clock, keys, settings)
+}
