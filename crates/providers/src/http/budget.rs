@@ -193,6 +193,13 @@ impl Budget {
     /// Reads the provider's remaining-budget headers from an answer, so the next call waits
     /// before it is refused rather than after.
     pub(crate) fn observe(&self, headers: &HeaderMap, now: DateTime<Utc>) {
+        // An answer with `Retry-After` says exactly how long to wait, and the layer honours
+        // it; the remaining counters beside it may describe another window (a minute-limit
+        // 429 can carry `X-DayLimit-Remaining: 0` from a fake or a proxy) and must not
+        // stretch that wait.
+        if headers.contains_key(http::header::RETRY_AFTER) {
+            return;
+        }
         let number = |name: &str| -> Option<i64> {
             headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok()
         };

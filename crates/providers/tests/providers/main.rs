@@ -1,0 +1,5 @@
+//! Every client against the in-process fakes of `roster-fakes`: one binary, a module per
+//! provider. Time is a `ManualClock` the fakes share; waits go through a `ManualSleeper`.
+
+mod support;
+mod xero;
