@@ -1,4 +1,5 @@
 //! Integration tests: each fake served on a loopback port and called over real HTTP.
 
 mod support;
+mod productive;
 mod xero;
