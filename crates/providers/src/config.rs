@@ -16,7 +16,7 @@ pub struct ProviderUrls {
     pub xero_identity_url: Url,
     /// `ROSTER_XERO_API_URL`: serves `/connections` and `/payroll.xro/1.0/...`.
     pub xero_api_url: Url,
-    /// `ROSTER_PRODUCTIVE_API_URL`: serves `/api/v2/...`.
+    /// `ROSTER_PRODUCTIVE_API_URL`: the API root, `…/api/v2`; serves `/people`, `/teams`, ….
     pub productive_api_url: Url,
     /// `ROSTER_GOOGLE_TOKEN_URL`: the token endpoint itself (also the JWT `aud`).
     pub google_token_url: Url,
@@ -40,7 +40,7 @@ impl Default for ProviderUrls {
             xero_login_url: fixed("https://login.xero.com"),
             xero_identity_url: fixed("https://identity.xero.com"),
             xero_api_url: fixed("https://api.xero.com"),
-            productive_api_url: fixed("https://api.productive.io"),
+            productive_api_url: fixed("https://api.productive.io/api/v2"),
             google_token_url: fixed("https://oauth2.googleapis.com/token"),
             google_directory_url: fixed("https://admin.googleapis.com"),
             google_calendar_url: fixed("https://www.googleapis.com"),

@@ -19,7 +19,7 @@ use crate::config::{ProviderUrls, endpoint};
 use crate::error::Error;
 use crate::http::{Http, Request, Response, Verdict, classify_common};
 use crate::redact::fingerprint;
-use crate::wire::{id, opt_email, opt_text};
+use crate::wire::{opt_email, opt_text};
 
 const P: Provider = Provider::Productive;
 
@@ -239,20 +239,16 @@ impl ProductiveClient {
             ("page[number]", number.as_str()),
             ("page[size]", size.as_str()),
         ]);
-        let mut req = Request::get(
-            P,
-            operation,
-            endpoint(&self.base, &format!("/api/v2{path}")),
-        )
-        .budget_key(self.budget_key.clone())
-        .secret_header(
-            HeaderName::from_static("x-auth-token"),
-            "",
-            &self.credentials.api_token,
-        )
-        .header(CONTENT_TYPE, JSON_API)
-        .header(ACCEPT, JSON_API)
-        .query(&query);
+        let mut req = Request::get(P, operation, endpoint(&self.base, path))
+            .budget_key(self.budget_key.clone())
+            .secret_header(
+                HeaderName::from_static("x-auth-token"),
+                "",
+                &self.credentials.api_token,
+            )
+            .header(CONTENT_TYPE, JSON_API)
+            .header(ACCEPT, JSON_API)
+            .query(&query);
         if let Some(org) = &self.credentials.organization_id {
             req = req.header(HeaderName::from_static("x-organization-id"), org);
         }
@@ -294,7 +290,7 @@ struct Meta {
 
 #[derive(Deserialize)]
 struct Resource<A> {
-    #[serde(deserialize_with = "id")]
+    #[serde(deserialize_with = "json_api_id")]
     id: String,
     attributes: A,
     #[serde(default)]
@@ -314,7 +310,7 @@ struct Relationship {
 
 #[derive(Deserialize)]
 struct Identifier {
-    #[serde(deserialize_with = "id")]
+    #[serde(deserialize_with = "json_api_id")]
     id: String,
 }
 
@@ -387,6 +383,16 @@ impl From<Resource<PersonAttributes>> for ProductivePerson {
     }
 }
 
+/// JSON:API ids are strings ("The values of the id and type members MUST be strings",
+/// JSON:API 1.0 §5.2.1); a number there means the body is not what we think it is.
+fn json_api_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    if id.trim().is_empty() {
+        return Err(serde::de::Error::custom("id must not be empty"));
+    }
+    Ok(id)
+}
+
 /// ISO 8601 with milliseconds and an offset (`"2024-04-19T06:07:14.992+02:00"`); a bare
 /// date is read as midnight UTC.
 fn opt_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
@@ -425,7 +431,7 @@ mod tests {
           {"id":"2835","type":"people","attributes":{"first_name":"Ann","last_name":"Lee","email":"Ann@X.io",
            "title":"CTO","custom_fields":null,"joined_at":"2024-04-19T06:07:14.992+02:00","availabilities":"[]"},
            "relationships":{"manager":{"data":{"type":"people","id":"17"}},"organization":{"data":{"type":"organizations","id":"1"}}}},
-          {"id":17,"type":"people","attributes":{"first_name":"Bo","last_name":"Ng","email":null},
+          {"id":"17","type":"people","attributes":{"first_name":"Bo","last_name":"Ng","email":null},
            "relationships":{"manager":{"meta":{"included":false}}}},
           {"id":"18","type":"people","attributes":{"first_name":"Cy","last_name":"Ox"},
            "relationships":{"manager":{"data":null},"subsidiaries":{"data":[]}}}],
@@ -440,7 +446,7 @@ mod tests {
             people[0].joined_at.map(|t| t.to_rfc3339()).as_deref(),
             Some("2024-04-19T04:07:14.992+00:00")
         );
-        assert_eq!(people[1].id, "17", "numeric ids are read as text");
+        assert_eq!(people[1].id, "17");
         assert_eq!(people[1].manager_id, None);
         assert_eq!(people[2].manager_id, None);
     }

@@ -1,5 +1,6 @@
 //! Every client against the in-process fakes of `roster-fakes`: one binary, a module per
 //! provider. Time is a `ManualClock` the fakes share; waits go through a `ManualSleeper`.
 
+mod productive;
 mod support;
 mod xero;
