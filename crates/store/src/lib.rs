@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod people;
 pub mod permissions;
 pub mod squads;
+pub mod testing;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,1 +1,271 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Duration;
+use reqwest::Method;
+use roster_app::{App, Settings};
+use roster_domain::model::{Employment, Organization, Person, User};
+use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId};
+use roster_server::AppState;
+use roster_store::{Dialect, Store};
+use roster_vault::{KeyRing, SecretKey};
+use serde_json::Value;
+
+/// Which store the suite runs on, from `ROSTER_TEST_DATABASE_URL` (SQLite when unset).
+#[expect(clippy::disallowed_methods, reason = "the test harness picks its store from the environment")]
+fn server_url() -> Option<String> {
+    std::env::var("ROSTER_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+}
+
+/// A signed-in user of the world.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub user: User,
+    pub person: Option<PersonId>,
+    pub level: AccessLevel,
+    pub token: String,
+}
+
+/// Two organizations: `acme` (one user per level, in one reporting line) and `globex`.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub acme: Organization,
+    pub globex: Organization,
+    pub acme_users: BTreeMap<&'static str, Persona>,
+    pub globex_exec: Persona,
+    pub globex_employee: Persona,
+}
+
+impl World {
+    /// The acme persona at `level` (executive, head, manager, lead, employee).
+    pub fn at(&self, level: &str) -> &Persona {
+        &self.acme_users[level]
+    }
+}
+
+/// The running application.
+#[derive(Debug)]
+pub struct TestApp {
+    pub url: String,
+    pub app: App,
+    pub clock: ManualClock,
+    pub world: World,
+    pub dialect: Dialect,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// An HTTP answer: status, headers, and the body parsed as JSON (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status; body: {}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text);
+        assert_eq!(self.body["code"], code, "code; body: {}", self.text);
+        assert_eq!(self.body["status"], status, "status field; body: {}", self.text);
+        for field in ["type", "title", "detail"] {
+            assert!(self.body[field].is_string(), "problem field {field}; body: {}", self.text);
+        }
+    }
+
+    /// The `field`s of a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A request being built.
+#[derive(Debug)]
+pub struct Call<'a> {
+    t: &'a TestApp,
+    req: reqwest::RequestBuilder,
+}
+
+impl Call<'_> {
+    #[must_use]
+    pub fn token(mut self, token: &str) -> Self {
+        self.req = self.req.bearer_auth(token);
+        self
+    }
+
+    #[must_use]
+    pub fn as_user(self, p: &Persona) -> Self {
+        let token = p.token.clone();
+        self.token(&token)
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.req = self.req.header(name, value);
+        self
+    }
+
+    #[must_use]
+    pub fn json(mut self, body: &Value) -> Self {
+        self.req = self.req.json(body);
+        self
+    }
+
+    /// A raw body with a JSON content type (for malformed-JSON tests).
+    #[must_use]
+    pub fn raw(mut self, body: impl Into<String>) -> Self {
+        self.req = self.req.header("content-type", "application/json").body(body.into());
+        self
+    }
+
+    #[must_use]
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.req = self.req.body(body.into());
+        self
+    }
+
+    pub async fn send(self) -> Answer {
+        let _ = self.t;
+        let res = self.req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer { status, headers, body, text }
+    }
+}
+
+impl TestApp {
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call { t: self, req: self.client.request(method, format!("{}{path}", self.url)) }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path)
+    }
+
+    pub fn put(&self, path: &str) -> Call<'_> {
+        self.call(Method::PUT, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call(Method::POST, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call(Method::DELETE, path)
+    }
+
+    /// A token for `user` valid for `ttl` on the test clock.
+    pub fn token_for(&self, user: &User, ttl: Duration) -> String {
+        self.app.issue_token(user.id, ttl).expect("token").token
+    }
+}
+
+/// Starts the application on a fresh database and builds the world.
+pub async fn spawn() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match server_url() {
+        Some(server) => {
+            let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
+            roster_store::testing::create_postgres_database(&server, &name).await.expect("create test database")
+        }
+        None => format!("sqlite://{}", dir.path().join("roster.db").display()),
+    };
+    let store = Store::connect(&url).await.expect("connect");
+    let clock = ManualClock::default();
+    store.migrate(clock.now()).await.expect("migrate");
+    let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");
+    let app = App::new(store.clone(), Arc::new(clock.clone()), keys, Settings::default());
+    let world = build_world(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::new(app.clone());
+    tokio::spawn(async move {
+        let _ = roster_server::serve(listener, state, std::future::pending()).await;
+    });
+    TestApp {
+        url: format!("http://{addr}"),
+        app,
+        clock,
+        world,
+        dialect: store.dialect(),
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+async fn persona(app: &App, org: &str, email: &str, name: &str, level: AccessLevel) -> (Persona, OrgId) {
+    let email = Email::parse(email).expect("email");
+    let (user, o) = app.create_user(&email, name, level, Some(org), None).await.expect("create user");
+    let token = app.issue_token(user.id, Duration::hours(8)).expect("token").token;
+    (Persona { user, person: None, level, token }, o.id)
+}
+
+async fn build_world(app: &App) -> World {
+    let levels = [
+        ("executive", AccessLevel::Executive, "Ava Executive"),
+        ("head", AccessLevel::Head, "Hugo Head"),
+        ("manager", AccessLevel::Manager, "Mia Manager"),
+        ("lead", AccessLevel::Lead, "Leo Lead"),
+        ("employee", AccessLevel::Employee, "Eve Employee"),
+    ];
+    let mut acme_users = BTreeMap::new();
+    let mut acme_id = None;
+    for (key, level, name) in levels {
+        let (p, org) = persona(app, "acme", &format!("{key}@acme.test"), name, level).await;
+        acme_id = Some(org);
+        acme_users.insert(key, p);
+    }
+    let acme_id = acme_id.expect("acme");
+    let (globex_exec, globex_id) = persona(app, "globex", "boss@globex.test", "Gina Globex", AccessLevel::Executive).await;
+    let (globex_employee, _) = persona(app, "globex", "worker@globex.test", "Walt Worker", AccessLevel::Employee).await;
+
+    // One reporting line at acme: executive ← head ← manager ← lead ← employee.
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await.expect("tx");
+    let mut org = tx.org(acme_id);
+    let mut manager = None;
+    for (key, _, _) in levels {
+        let p = acme_users.get_mut(key).expect("persona");
+        let (first, last) = p.user.name.split_once(' ').expect("two names");
+        let person = Person {
+            id: PersonId::new(),
+            org: acme_id,
+            user: Some(p.user.id),
+            first_name: first.to_owned(),
+            last_name: last.to_owned(),
+            email: Some(p.user.email.clone()),
+            title: Some(format!("{key} of things")),
+            avatar_url: None,
+            manager,
+            squad: None,
+            employment: Employment::default(),
+            gender: None,
+            synced_at: None,
+        };
+        org.create_person(&person, now).await.expect("person");
+        manager = Some(person.id);
+        p.person = Some(person.id);
+    }
+    tx.commit().await.expect("commit");
+
+    let mut tx = app.store.read().await.expect("tx");
+    let acme = tx.find_org(acme_id).await.expect("org").expect("acme");
+    let globex = tx.find_org(globex_id).await.expect("org").expect("globex");
+    tx.rollback().await.expect("rollback");
+    World { acme, globex, acme_users, globex_exec, globex_employee }
+}

@@ -1,0 +1,10 @@
+//! The HTTP integration suite: every endpoint against a running server, on SQLite or on
+//! PostgreSQL (`ROSTER_TEST_DATABASE_URL`), with two organizations present.
+
+mod admin_audit;
+mod admin_permissions;
+mod admin_users;
+mod errors;
+mod me;
+mod meta;
+mod store;
