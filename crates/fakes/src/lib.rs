@@ -4,6 +4,7 @@ pub mod company;
 pub mod faults;
 mod keys;
 mod serve;
+pub mod google;
 pub mod productive;
 pub mod xero;
 

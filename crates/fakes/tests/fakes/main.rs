@@ -1,5 +1,6 @@
 //! Integration tests: each fake served on a loopback port and called over real HTTP.
 
 mod support;
+mod google;
 mod productive;
 mod xero;
