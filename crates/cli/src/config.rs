@@ -195,7 +195,7 @@ fn env_name(key: &str) -> String {
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Self> {
         let file: FileConfig = match &sources.file {
-            Some((path, text)) => toml::from_str(text).map_err(|e| anyhow!("{}: {}", path.display(), e.message()))?,
+            Some((path, text)) => toml::from_str(text).map_err(|e| anyhow!("{}: {e}", path.display()))?,
             None => FileConfig::default(),
         };
         let mut raw = to_map(&file)?;
