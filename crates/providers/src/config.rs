@@ -20,9 +20,9 @@ pub struct ProviderUrls {
     pub productive_api_url: Url,
     /// `ROSTER_GOOGLE_TOKEN_URL`: the token endpoint itself (also the JWT `aud`).
     pub google_token_url: Url,
-    /// `ROSTER_GOOGLE_DIRECTORY_URL`: serves `/admin/directory/v1/users`.
+    /// `ROSTER_GOOGLE_DIRECTORY_URL`: the Directory API root, `…/admin/directory/v1`; serves `/users`.
     pub google_directory_url: Url,
-    /// `ROSTER_GOOGLE_CALENDAR_URL`: serves `/calendar/v3/calendars/{id}`.
+    /// `ROSTER_GOOGLE_CALENDAR_URL`: the Calendar API root, `…/calendar/v3`; serves `/calendars/{id}`.
     pub google_calendar_url: Url,
     /// `ROSTER_SLACK_API_URL`: serves `/api/<method>`.
     pub slack_api_url: Url,
@@ -42,8 +42,8 @@ impl Default for ProviderUrls {
             xero_api_url: fixed("https://api.xero.com"),
             productive_api_url: fixed("https://api.productive.io/api/v2"),
             google_token_url: fixed("https://oauth2.googleapis.com/token"),
-            google_directory_url: fixed("https://admin.googleapis.com"),
-            google_calendar_url: fixed("https://www.googleapis.com"),
+            google_directory_url: fixed("https://admin.googleapis.com/admin/directory/v1"),
+            google_calendar_url: fixed("https://www.googleapis.com/calendar/v3"),
             slack_api_url: fixed("https://slack.com"),
             remote_api_url: fixed("https://gateway.remote.com"),
             remote_sandbox_api_url: fixed("https://gateway.remote-sandbox.com"),

@@ -183,7 +183,7 @@ impl GoogleWorkspaceClient {
         if let Some(t) = page_token {
             query.push(("pageToken", t));
         }
-        let url = endpoint(&self.directory_url, "/admin/directory/v1/users");
+        let url = endpoint(&self.directory_url, "/users");
         let page: UsersPage = self
             .get_json("google.users", url, &query, DIRECTORY_SCOPE)
             .await?;
@@ -195,7 +195,7 @@ impl GoogleWorkspaceClient {
 
     /// Checks that the connection can read `calendar_id` (404 when missing or not shared).
     pub async fn calendar(&self, calendar_id: &str) -> Result<GoogleCalendar, Error> {
-        let mut url = endpoint(&self.calendar_url, "/calendar/v3/calendars");
+        let mut url = endpoint(&self.calendar_url, "/calendars");
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.push(calendar_id);
         }

@@ -17,7 +17,10 @@ pub mod xero;
 pub use config::ProviderUrls;
 pub use error::{Error, ErrorKind};
 pub use google::oidc::{GOOGLE_ISSUER, IdClaims, IdTokenChecks, OidcApp, OidcClient, OidcMetadata};
-pub use google::{GoogleCalendar, GoogleUser, GoogleWorkspaceClient, ServiceAccountKey};
+pub use google::{
+    CALENDAR_SCOPE, DIRECTORY_SCOPE, GoogleCalendar, GoogleUser, GoogleWorkspaceClient,
+    ServiceAccountKey,
+};
 pub use http::{BudgetHeaders, BuildError, Http, HttpConfig, RatePolicy};
 pub use oauth::{OAuthTokens, Pkce, random_token};
 pub use productive::{

@@ -1,6 +1,8 @@
 //! Every client against the in-process fakes of `roster-fakes`: one binary, a module per
 //! provider. Time is a `ManualClock` the fakes share; waits go through a `ManualSleeper`.
 
+mod google;
+mod paging;
 mod productive;
 mod support;
 mod xero;

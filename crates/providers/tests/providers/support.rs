@@ -18,7 +18,13 @@ pub struct World {
 
 impl World {
     pub fn new(size: usize) -> Self {
-        Self::with_config(size, HttpConfig::default())
+        Self::with_config(
+            size,
+            HttpConfig {
+                request_timeout: Duration::from_secs(10),
+                ..HttpConfig::default()
+            },
+        )
     }
 
     pub fn with_config(size: usize, config: HttpConfig) -> Self {
@@ -26,7 +32,6 @@ impl World {
         let sleeper = ManualSleeper::new(clock.clone());
         let config = HttpConfig {
             jitter_seed: Some(42),
-            request_timeout: Duration::from_secs(10),
             ..config
         };
         let http = Arc::new(
@@ -74,5 +79,46 @@ pub fn assert_no_secret(err: &Error, secrets: &[&str]) {
     for secret in secrets {
         assert!(!secret.is_empty());
         assert!(!shown.contains(secret), "secret leaked into {shown}");
+    }
+}
+
+/// Everything logged (all levels, span fields included) while the guard lives, on this thread.
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
     }
 }

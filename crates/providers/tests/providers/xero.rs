@@ -422,3 +422,58 @@ async fn xero_secret_client_and_tokens_never_show_in_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn xero_slow_answer_times_out() {
+    let config = HttpConfig {
+        request_timeout: Duration::from_millis(150),
+        max_attempts: 2,
+        ..HttpConfig::default()
+    };
+    let x = Xero::start_with(World::with_config(10, config), None).await;
+    x.fake.inject(Fault::Slow {
+        operation: "xero.employees".into(),
+        delay: Duration::from_secs(2),
+        times: 2,
+    });
+    let err = x.client.employees(&x.access(), None).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert_eq!(err.api_code(), "provider_error");
+    assert!(err.is_transient());
+}
+
+#[tokio::test]
+async fn xero_logs_and_spans_never_carry_secrets() {
+    let (logs, _guard) = crate::support::capture_logs();
+    let canary = "CANARY-xero-secret-logs";
+    let x = Xero::start_with(World::new(10), Some(canary)).await;
+    let _ = x
+        .client
+        .refresh(&SecretString::from("CANARY-refresh-logs"))
+        .await;
+    x.fake.inject(Fault::Status {
+        operation: "xero.employees".into(),
+        status: 503,
+        times: 2,
+    });
+    x.fake.inject(Fault::RateLimitBurst {
+        operation: "xero.employees".into(),
+        times: 1,
+        retry_after_secs: 1,
+    });
+    x.client.employees(&x.access(), None).await.unwrap();
+    let text = logs.text();
+    assert!(
+        text.contains("provider_call"),
+        "spans were captured: {text}"
+    );
+    assert!(text.contains("xero.employees"));
+    for secret in [
+        canary,
+        "CANARY",
+        x.access.expose_secret(),
+        x.refresh.expose_secret(),
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked into logs");
+    }
+}
