@@ -6,6 +6,7 @@ mod keys;
 mod serve;
 pub mod google;
 pub mod productive;
+pub mod slack;
 pub mod xero;
 
 pub use company::{SampleCompany, SamplePerson, SampleSquad};

@@ -3,4 +3,5 @@
 mod support;
 mod google;
 mod productive;
+mod slack;
 mod xero;
