@@ -8,6 +8,10 @@
 //!
 //! `cargo bench -p roster-providers --bench provider_paging -- [people]` (default 100,000).
 #![expect(clippy::print_stdout, reason = "a bench reports on stdout")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a bench stops loudly at the first failure"
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -258,7 +258,7 @@ mod tests {
             r#"{"ok":false,"error":"missing_scope","needed":"chat:write"}"#,
         )) {
             Verdict::Fail(ErrorKind::Upstream { detail }) => {
-                assert_eq!(detail, "missing_scope (needed: chat:write)")
+                assert_eq!(detail, "missing_scope (needed: chat:write)");
             }
             other => panic!("{other:?}"),
         }

@@ -203,7 +203,7 @@ pub(crate) mod tests {
             let err = ServiceAccountKey::parse(&json).unwrap_err();
             match &err.kind {
                 ErrorKind::Invalid { field: got, .. } => {
-                    assert_eq!(got, field, "{}", &json[..json.len().min(60)])
+                    assert_eq!(got, field, "{}", &json[..json.len().min(60)]);
                 }
                 other => panic!("{other:?}"),
             }
