@@ -24,7 +24,7 @@ pub struct ProviderUrls {
     pub google_directory_url: Url,
     /// `ROSTER_GOOGLE_CALENDAR_URL`: the Calendar API root, `…/calendar/v3`; serves `/calendars/{id}`.
     pub google_calendar_url: Url,
-    /// `ROSTER_SLACK_API_URL`: serves `/api/<method>`.
+    /// `ROSTER_SLACK_API_URL`: the Web API root, `…/api`; serves `/<method>`.
     pub slack_api_url: Url,
     /// `ROSTER_REMOTE_API_URL`: production, serves `/v1/...`.
     pub remote_api_url: Url,
@@ -44,7 +44,7 @@ impl Default for ProviderUrls {
             google_token_url: fixed("https://oauth2.googleapis.com/token"),
             google_directory_url: fixed("https://admin.googleapis.com/admin/directory/v1"),
             google_calendar_url: fixed("https://www.googleapis.com/calendar/v3"),
-            slack_api_url: fixed("https://slack.com"),
+            slack_api_url: fixed("https://slack.com/api"),
             remote_api_url: fixed("https://gateway.remote.com"),
             remote_sandbox_api_url: fixed("https://gateway.remote-sandbox.com"),
             scrapin_api_url: fixed("https://api.scrapin.io"),
@@ -94,8 +94,8 @@ mod tests {
     fn endpoint_keeps_the_base_path() {
         for (base, path, want) in [
             (
-                "https://slack.com",
-                "/api/auth.test",
+                "https://slack.com/api",
+                "/auth.test",
                 "https://slack.com/api/auth.test",
             ),
             (

@@ -130,7 +130,7 @@ impl SlackClient {
         query: &[(&str, &str)],
         body: Option<serde_json::Value>,
     ) -> Result<T, Error> {
-        let url = endpoint(&self.base, &format!("/api/{method}"));
+        let url = endpoint(&self.base, &format!("/{method}"));
         let req = match body {
             None => Request::get(P, operation, url).query(query),
             Some(json) => Request::post(P, operation, url)

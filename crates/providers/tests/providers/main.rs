@@ -1,10 +1,14 @@
 //! Every client against the in-process fakes of `roster-fakes`: one binary, a module per
 //! provider. Time is a `ManualClock` the fakes share; waits go through a `ManualSleeper`.
 
-#![expect(clippy::unwrap_used, reason = "test helpers stop at the first failure, like the tests")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers stop at the first failure, like the tests"
+)]
 
 mod google;
 mod paging;
 mod productive;
+mod slack;
 mod support;
 mod xero;
