@@ -62,19 +62,33 @@ fn encode_cursor(at: DateTime<Utc>, id: EventId) -> String {
 }
 
 fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, EventId)> {
-    let bad = || Error::Invalid(vec![FieldError::new("cursor", "is not a cursor this server issued")]);
+    let bad = || {
+        Error::Invalid(vec![FieldError::new(
+            "cursor",
+            "is not a cursor this server issued",
+        )])
+    };
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (at, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
     Ok((at, id.parse().map_err(|_| bad())?))
 }
 
 impl App {
-    pub async fn list_audit(&self, org: OrgId, _can: &Can<Executive>, f: AuditFilter) -> Result<AuditPage> {
+    pub async fn list_audit(
+        &self,
+        org: OrgId,
+        _can: &Can<Executive>,
+        f: AuditFilter,
+    ) -> Result<AuditPage> {
         let limit = f.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
-            return Err(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into());
+            return Err(
+                FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}")).into(),
+            );
         }
         if let (Some(s), Some(u)) = (f.since, f.until) {
             if s > u {
@@ -100,7 +114,10 @@ impl App {
         } else {
             None
         };
-        Ok(AuditPage { events, next_cursor })
+        Ok(AuditPage {
+            events,
+            next_cursor,
+        })
     }
 }
 
@@ -110,12 +127,22 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let at = DateTime::parse_from_rfc3339("2026-03-02T09:00:00.123456Z").unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2026-03-02T09:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let id = EventId::new();
         let c = encode_cursor(at, id);
         assert_eq!(decode_cursor(&c).unwrap(), (at, id));
-        for bad in ["", "!!!", "bm9waXBl", &URL_SAFE_NO_PAD.encode("2026-01-01T00:00:00Z|nope")] {
-            assert!(matches!(decode_cursor(bad), Err(Error::Invalid(_))), "{bad:?}");
+        for bad in [
+            "",
+            "!!!",
+            "bm9waXBl",
+            &URL_SAFE_NO_PAD.encode("2026-01-01T00:00:00Z|nope"),
+        ] {
+            assert!(
+                matches!(decode_cursor(bad), Err(Error::Invalid(_))),
+                "{bad:?}"
+            );
         }
     }
 }

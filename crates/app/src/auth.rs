@@ -44,7 +44,10 @@ impl App {
         if ttl <= Duration::zero() || ttl > self.settings.max_token_ttl {
             return Err(Error::Invalid(vec![roster_domain::FieldError::new(
                 "ttl",
-                format!("must be between 1s and {}d", self.settings.max_token_ttl.num_days()),
+                format!(
+                    "must be between 1s and {}d",
+                    self.settings.max_token_ttl.num_days()
+                ),
             )]));
         }
         let now = self.clock.now();
@@ -60,8 +63,16 @@ impl App {
             exp: expires_at.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key.expose_secret()))
-            .map_err(|e| Error::Store(roster_store::Error::Internal(format!("signing a token: {e}"))))?;
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(key.expose_secret()),
+        )
+        .map_err(|e| {
+            Error::Store(roster_store::Error::Internal(format!(
+                "signing a token: {e}"
+            )))
+        })?;
         Ok(IssuedToken { token, expires_at })
     }
 
@@ -73,18 +84,29 @@ impl App {
         }
         let kid = header.kid.ok_or(Error::Unauthenticated)?;
         let keys = self.keys.derive(TOKEN_KEY_INFO);
-        let (_, key) = keys.iter().find(|(id, _)| id.to_string() == kid).ok_or(Error::Unauthenticated)?;
+        let (_, key) = keys
+            .iter()
+            .find(|(id, _)| id.to_string() == kid)
+            .ok_or(Error::Unauthenticated)?;
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked below against our clock, with no leeway.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation.set_issuer(&[ISSUER]);
-        let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(key.expose_secret()), &validation)
-            .map_err(|_| Error::Unauthenticated)?;
+        let data = jsonwebtoken::decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(key.expose_secret()),
+            &validation,
+        )
+        .map_err(|_| Error::Unauthenticated)?;
         if self.clock.now().timestamp() >= data.claims.exp {
             return Err(Error::Unauthenticated);
         }
-        let user_id: UserId = data.claims.sub.parse().map_err(|_| Error::Unauthenticated)?;
+        let user_id: UserId = data
+            .claims
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated)?;
         let mut tx = self.store.read().await?;
         let user = tx.find_user(user_id).await?.ok_or(Error::Unauthenticated)?;
         tx.rollback().await?;
@@ -101,8 +123,12 @@ impl App {
         let chosen = match active_org.map(str::trim) {
             Some(wanted) => memberships
                 .iter()
-                .find(|(org, _)| org.slug == wanted || org.id.to_string() == wanted.to_ascii_lowercase())
-                .ok_or(Error::Forbidden("you are not a member of that organization"))?,
+                .find(|(org, _)| {
+                    org.slug == wanted || org.id.to_string() == wanted.to_ascii_lowercase()
+                })
+                .ok_or(Error::Forbidden(
+                    "you are not a member of that organization",
+                ))?,
             None => memberships
                 .iter()
                 .find(|(org, _)| Some(org.id) == user.default_org)
@@ -112,7 +138,12 @@ impl App {
         let (org, level) = chosen.clone();
         let matrix = Matrix::with_overrides(tx.org(org.id).stored_grants().await?);
         tx.rollback().await?;
-        Ok(Caller { user, org, level, matrix })
+        Ok(Caller {
+            user,
+            org,
+            level,
+            matrix,
+        })
     }
 }
 
@@ -136,7 +167,11 @@ impl Caller {
 
     /// Proof that the caller holds `R`, or 403. The only way to make a [`Can`].
     pub fn can<R: Requirement>(&self) -> Result<Can<R>> {
-        if R::is_met(self) { Ok(Can(PhantomData)) } else { Err(Error::Forbidden(R::DENIED)) }
+        if R::is_met(self) {
+            Ok(Can(PhantomData))
+        } else {
+            Err(Error::Forbidden(R::DENIED))
+        }
     }
 }
 
@@ -174,5 +209,13 @@ macro_rules! permission_requirement {
 }
 
 permission_requirement!(ViewPeople, Permission::VIEW_PEOPLE, "you need view:people");
-permission_requirement!(UpdatePeople, Permission::UPDATE_PEOPLE, "you need update:people");
-permission_requirement!(ManagePeople, Permission::MANAGE_PEOPLE, "you need manage:people");
+permission_requirement!(
+    UpdatePeople,
+    Permission::UPDATE_PEOPLE,
+    "you need update:people"
+);
+permission_requirement!(
+    ManagePeople,
+    Permission::MANAGE_PEOPLE,
+    "you need manage:people"
+);

@@ -46,7 +46,9 @@ impl From<roster_domain::Error> for Error {
                 "user",
                 "has no linked person to hold employment fields",
             )]),
-            D::ExecutiveKeepsEveryRight(m) => Self::Invalid(vec![FieldError::new("permissions", m)]),
+            D::ExecutiveKeepsEveryRight(m) => {
+                Self::Invalid(vec![FieldError::new("permissions", m)])
+            }
         }
     }
 }

@@ -48,6 +48,11 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, keys: KeyRing, settings: Settings) -> Self {
-        Self { store, clock, keys: Arc::new(keys), settings: Arc::new(settings) }
+        Self {
+            store,
+            clock,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+        }
     }
 }

@@ -8,7 +8,11 @@ use crate::{App, Caller, Can, Executive, Result};
 
 impl App {
     /// The full effective matrix, defaults included.
-    pub async fn permission_matrix(&self, caller: &Caller, _can: &Can<Executive>) -> Result<Matrix> {
+    pub async fn permission_matrix(
+        &self,
+        caller: &Caller,
+        _can: &Can<Executive>,
+    ) -> Result<Matrix> {
         let mut tx = self.store.read().await?;
         let stored = tx.org(caller.org_id()).stored_grants().await?;
         tx.rollback().await?;
@@ -16,7 +20,12 @@ impl App {
     }
 
     /// Upserts rows; `executive` always keeps every right (rows that would weaken it: 422).
-    pub async fn update_permissions(&self, caller: &Caller, _can: &Can<Executive>, rows: &[Grant]) -> Result<()> {
+    pub async fn update_permissions(
+        &self,
+        caller: &Caller,
+        _can: &Can<Executive>,
+        rows: &[Grant],
+    ) -> Result<()> {
         permissions::validate_update(rows)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -31,7 +40,15 @@ impl App {
                 })
             })
             .collect();
-        record(&mut org, now, Some(caller.user.id), "permissions.update", ("permissions", None), json!({ "rows": changed })).await?;
+        record(
+            &mut org,
+            now,
+            Some(caller.user.id),
+            "permissions.update",
+            ("permissions", None),
+            json!({ "rows": changed }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use roster_domain::model::{Membership, OrgUser, Organization, User};
-use roster_domain::{AccessLevel, Email, EmploymentBasis, EmploymentStatus, FieldError, Gender, OrgId, UserId};
+use roster_domain::{
+    AccessLevel, Email, EmploymentBasis, EmploymentStatus, FieldError, Gender, OrgId, UserId,
+};
 use serde_json::json;
 
 use crate::audit::record;
@@ -36,8 +38,14 @@ impl UserPatch {
     fn field_names(&self) -> Vec<&'static str> {
         [
             ("access_level", self.access_level.is_some()),
-            ("onboarding_template_id", self.onboarding_template_id.is_some()),
-            ("scorecard_template_id", self.scorecard_template_id.is_some()),
+            (
+                "onboarding_template_id",
+                self.onboarding_template_id.is_some(),
+            ),
+            (
+                "scorecard_template_id",
+                self.scorecard_template_id.is_some(),
+            ),
             ("review_template_id", self.review_template_id.is_some()),
             ("employment_status", self.employment_status.is_some()),
             ("employment_basis", self.employment_basis.is_some()),
@@ -62,7 +70,11 @@ pub fn check_last_executive(
     let lowers_self = actor == target.user
         && target.access_level == AccessLevel::Executive
         && new_level != AccessLevel::Executive;
-    if lowers_self && executives <= 1 { Err(roster_domain::Error::LastExecutive) } else { Ok(()) }
+    if lowers_self && executives <= 1 {
+        Err(roster_domain::Error::LastExecutive)
+    } else {
+        Ok(())
+    }
 }
 
 impl App {
@@ -101,7 +113,9 @@ impl App {
         }
         org.save_membership(&membership, now).await?;
         if patch.touches_person() {
-            let person_id = current.person_id.ok_or(roster_domain::Error::NoLinkedPerson)?;
+            let person_id = current
+                .person_id
+                .ok_or(roster_domain::Error::NoLinkedPerson)?;
             let person = org.get_person(person_id).await?;
             let mut employment = person.employment.clone();
             if let Some(v) = patch.employment_status {
@@ -117,13 +131,23 @@ impl App {
                 employment.start_date = v;
             }
             let gender = patch.gender.unwrap_or(person.gender);
-            org.save_employment(person_id, &employment, gender, now).await?;
+            org.save_employment(person_id, &employment, gender, now)
+                .await?;
         }
         let mut detail = json!({ "fields": patch.field_names() });
         if let Some(level) = patch.access_level {
-            detail["access_level"] = json!({ "from": current.membership.access_level, "to": level });
+            detail["access_level"] =
+                json!({ "from": current.membership.access_level, "to": level });
         }
-        record(&mut org, now, Some(caller.user.id), "user.update", ("user", Some(target.to_string())), detail).await?;
+        record(
+            &mut org,
+            now,
+            Some(caller.user.id),
+            "user.update",
+            ("user", Some(target.to_string())),
+            detail,
+        )
+        .await?;
         let updated = org.get_user(target).await?;
         tx.commit().await?;
         Ok(updated)
@@ -131,7 +155,12 @@ impl App {
 
     /// Removes the user from the caller's organization. Their person stays, unlinked; a
     /// user left in no organization is deleted, so their tokens stop working.
-    pub async fn delete_user(&self, caller: &Caller, _can: &Can<Executive>, target: UserId) -> Result<()> {
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        _can: &Can<Executive>,
+        target: UserId,
+    ) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut org = tx.org(caller.org_id());
@@ -166,57 +195,25 @@ impl App {
         org_slug: Option<&str>,
         org_name: Option<&str>,
     ) -> Result<(User, Organization)> {
-        let name = roster_domain::text::required("name", name, roster_domain::text::MAX_TEXT_CHARS)?;
+        let name =
+            roster_domain::text::required("name", name, roster_domain::text::MAX_TEXT_CHARS)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let org = match org_slug {
-            Some(slug) => {
-                let slug = parse_slug(slug)?;
-                match tx.find_org_by_slug(&slug).await? {
-                    Some(org) => org,
-                    None => {
-                        let name = org_name.map_or_else(|| slug.clone(), str::to_owned);
-                        let org = Organization { id: OrgId::new(), name, slug, created_at: now };
-                        tx.create_org(&org).await?;
-                        org
-                    }
-                }
-            }
-            None => {
-                let all = tx.list_orgs().await?;
-                match all.as_slice() {
-                    [] => {
-                        let org = Organization {
-                            id: OrgId::new(),
-                            slug: "default".to_owned(),
-                            name: "Default".to_owned(),
-                            created_at: now,
-                        };
-                        tx.create_org(&org).await?;
-                        org
-                    }
-                    [only] => only.clone(),
-                    _ => {
-                        return Err(FieldError::new("org", "several organizations exist: name one with --org").into());
-                    }
-                }
-            }
-        };
-        let user = match tx.find_user_by_email(email).await? {
-            Some(u) => u,
-            None => {
-                let u = User {
-                    id: UserId::new(),
-                    email: email.clone(),
-                    name,
-                    picture_url: None,
-                    job_title: None,
-                    default_org: Some(org.id),
-                    created_at: now,
-                };
-                tx.create_user(&u).await?;
-                u
-            }
+        let org = org_for_new_member(&mut tx, org_slug, org_name, now).await?;
+        let user = if let Some(existing) = tx.find_user_by_email(email).await? {
+            existing
+        } else {
+            let u = User {
+                id: UserId::new(),
+                email: email.clone(),
+                name,
+                picture_url: None,
+                job_title: None,
+                default_org: Some(org.id),
+                created_at: now,
+            };
+            tx.create_user(&u).await?;
+            u
         };
         let membership = Membership {
             org: org.id,
@@ -245,15 +242,69 @@ impl App {
     }
 }
 
+/// The organization `create_user` adds to: the one `slug` names (created on first use),
+/// else the only one, else a new `default`; several and no slug is an error.
+async fn org_for_new_member(
+    tx: &mut roster_store::Tx,
+    slug: Option<&str>,
+    name: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Organization> {
+    let slug = if let Some(raw) = slug {
+        parse_slug(raw)?
+    } else {
+        match tx.list_orgs().await?.as_slice() {
+            [] => "default".to_owned(),
+            [only] => return Ok(only.clone()),
+            _ => {
+                return Err(FieldError::new(
+                    "org",
+                    "several organizations exist: name one with --org",
+                )
+                .into());
+            }
+        }
+    };
+    if let Some(org) = tx.find_org_by_slug(&slug).await? {
+        return Ok(org);
+    }
+    let name = name.map_or_else(
+        || {
+            if slug == "default" {
+                "Default".to_owned()
+            } else {
+                slug.clone()
+            }
+        },
+        str::to_owned,
+    );
+    let org = Organization {
+        id: OrgId::new(),
+        name,
+        slug,
+        created_at: now,
+    };
+    tx.create_org(&org).await?;
+    Ok(org)
+}
+
 /// Organization slugs: lowercase letters, digits and dashes, 1–63 characters.
 pub fn parse_slug(raw: &str) -> Result<String, FieldError> {
     let s = raw.trim();
     let ok = !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-');
-    if ok { Ok(s.to_owned()) } else { Err(FieldError::new("org", "must be 1-63 lowercase letters, digits or dashes")) }
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(FieldError::new(
+            "org",
+            "must be 1-63 lowercase letters, digits or dashes",
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -284,13 +335,24 @@ mod tests {
             (me, Head, Executive, 1, true),
         ] {
             let target = member(me, target_level);
-            assert_eq!(check_last_executive(actor, &target, new, execs).is_ok(), ok, "{target_level}→{new} with {execs}");
+            assert_eq!(
+                check_last_executive(actor, &target, new, execs).is_ok(),
+                ok,
+                "{target_level}→{new} with {execs}"
+            );
         }
     }
 
     #[test]
     fn slugs() {
-        for (raw, ok) in [("acme", true), ("acme-2", true), ("Acme", false), ("-a", false), ("", false), ("a b", false)] {
+        for (raw, ok) in [
+            ("acme", true),
+            ("acme-2", true),
+            ("Acme", false),
+            ("-a", false),
+            ("", false),
+            ("a b", false),
+        ] {
             assert_eq!(parse_slug(raw).is_ok(), ok, "{raw:?}");
         }
     }

@@ -43,25 +43,42 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
         AdminCommand::GenerateKey => {
             println!("{}", SecretKey::generate().to_base64().expose_secret());
         }
-        AdminCommand::CreateUser { email, name, access_level, org } => {
+        AdminCommand::CreateUser {
+            email,
+            name,
+            access_level,
+            org,
+        } => {
             let email = Email::parse(&email).map_err(|e| anyhow!("--email {}", e.message))?;
-            let level: AccessLevel = access_level.parse().map_err(|e: roster_domain::FieldError| anyhow!("--access-level {}", e.message))?;
+            let level: AccessLevel = access_level
+                .parse()
+                .map_err(|e: roster_domain::FieldError| anyhow!("--access-level {}", e.message))?;
             let store = wiring::connect(config).await?;
             wiring::ensure_schema(&store, config).await?;
             // Creating a user needs no key; an ephemeral one keeps `App` whole.
             let keys = roster_vault::KeyRing::new(vec![SecretKey::generate()])?;
             let app = wiring::app(store, keys, config);
-            let (user, org) = app.create_user(&email, &name, level, org.as_deref(), None).await.map_err(describe)?;
-            eprintln!("created {} ({}) as {level} in {} ({})", user.email, user.id, org.slug, org.id);
+            let (user, org) = app
+                .create_user(&email, &name, level, org.as_deref(), None)
+                .await
+                .map_err(describe)?;
+            eprintln!(
+                "created {} ({}) as {level} in {} ({})",
+                user.email, user.id, org.slug, org.id
+            );
         }
         AdminCommand::IssueToken { email, ttl } => {
             let email = Email::parse(&email).map_err(|e| anyhow!("--email {}", e.message))?;
-            let ttl = roster_domain::duration::parse("--ttl", &ttl).map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
+            let ttl = roster_domain::duration::parse("--ttl", &ttl)
+                .map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
             let keys = wiring::key_ring(config)?;
             let store = wiring::connect(config).await?;
             wiring::ensure_schema(&store, config).await?;
             let mut tx = store.read().await?;
-            let user = tx.find_user_by_email(&email).await?.ok_or_else(|| anyhow!("no user with email {email}"))?;
+            let user = tx
+                .find_user_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow!("no user with email {email}"))?;
             tx.rollback().await?;
             let app = wiring::app(store, keys, config);
             let token = app.issue_token(user.id, ttl).map_err(describe)?;
@@ -76,7 +93,11 @@ fn describe(e: roster_app::Error) -> anyhow::Error {
     match e {
         roster_app::Error::Invalid(errors) => anyhow!(
             "{}",
-            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         other => anyhow!("{other}"),
     }

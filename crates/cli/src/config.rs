@@ -129,11 +129,17 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
-            .field("secret_keys", &format_args!("[{} redacted]", self.secret_keys.len()))
+            .field(
+                "secret_keys",
+                &format_args!("[{} redacted]", self.secret_keys.len()),
+            )
             .field("public_url", &self.public_url)
             .field("provider_urls", &self.provider_urls)
             .field("xero_client_id", &self.xero_client_id)
-            .field("xero_client_secret", &self.xero_client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "xero_client_secret",
+                &self.xero_client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("people_ttl", &self.people_ttl)
             .field("mass_removal_threshold", &self.mass_removal_threshold)
             .field("auto_migrate", &self.auto_migrate)
@@ -165,7 +171,8 @@ impl Sources {
         let file = match config {
             Some(p) => Some((
                 p.to_owned(),
-                std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?,
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read config file {}", p.display()))?,
             )),
             None => None,
         };
@@ -195,7 +202,9 @@ fn env_name(key: &str) -> String {
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Self> {
         let file: FileConfig = match &sources.file {
-            Some((path, text)) => toml::from_str(text).map_err(|e| anyhow!("{}: {e}", path.display()))?,
+            Some((path, text)) => {
+                toml::from_str(text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            }
             None => FileConfig::default(),
         };
         let mut raw = to_map(&file)?;
@@ -208,29 +217,50 @@ impl Config {
     }
 
     fn from_map(raw: &BTreeMap<String, String>) -> Result<Self> {
-        let get = |k: &str| raw.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            raw.get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let name = |k: &str| format!("{k} ({})", env_name(k));
         let listen = match get("listen") {
-            Some(v) => v.parse().map_err(|_| anyhow!("{}: {v:?} is not an address like 127.0.0.1:8080", name("listen")))?,
+            Some(v) => v.parse().map_err(|_| {
+                anyhow!(
+                    "{}: {v:?} is not an address like 127.0.0.1:8080",
+                    name("listen")
+                )
+            })?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let data_dir = PathBuf::from(get("data_dir").unwrap_or_else(|| "data".to_owned()));
         let database_url = match get("database_url") {
             Some(v) => {
-                if !(v.starts_with("sqlite:") || v.starts_with("postgres:") || v.starts_with("postgresql:")) {
-                    bail!("{}: must start with sqlite:// or postgres://", name("database_url"));
+                if !(v.starts_with("sqlite:")
+                    || v.starts_with("postgres:")
+                    || v.starts_with("postgresql:"))
+                {
+                    bail!(
+                        "{}: must start with sqlite:// or postgres://",
+                        name("database_url")
+                    );
                 }
                 v
             }
             None => format!("sqlite://{}", data_dir.join("roster.db").display()),
         };
         let secret_keys = get("secret_key")
-            .map(|v| v.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|k| k.trim().to_owned())
+                    .filter(|k| !k.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let url = |k: &str| -> Result<Option<Url>> {
             get(k)
                 .map(|v| {
-                    let u = Url::parse(&v).map_err(|e| anyhow!("{}: {v:?} is not a URL: {e}", name(k)))?;
+                    let u = Url::parse(&v)
+                        .map_err(|e| anyhow!("{}: {v:?} is not a URL: {e}", name(k)))?;
                     if !matches!(u.scheme(), "http" | "https") {
                         bail!("{}: must be an http or https URL", name(k));
                     }
@@ -246,14 +276,20 @@ impl Config {
             }
         }
         let people_ttl = match get("people_ttl") {
-            Some(v) => roster_domain::duration::parse(&name("people_ttl"), &v).map_err(|e| anyhow!("{}: {}", e.field, e.message))?,
+            Some(v) => roster_domain::duration::parse(&name("people_ttl"), &v)
+                .map_err(|e| anyhow!("{}: {}", e.field, e.message))?,
             None => Duration::hours(6),
         };
         let mass_removal_threshold = match get("mass_removal_threshold") {
             Some(v) => {
-                let x: f64 = v.parse().map_err(|_| anyhow!("{}: {v:?} is not a number", name("mass_removal_threshold")))?;
+                let x: f64 = v.parse().map_err(|_| {
+                    anyhow!("{}: {v:?} is not a number", name("mass_removal_threshold"))
+                })?;
                 if !(0.0..=1.0).contains(&x) {
-                    bail!("{}: must be between 0 and 1", name("mass_removal_threshold"));
+                    bail!(
+                        "{}: must be between 0 and 1",
+                        name("mass_removal_threshold")
+                    );
                 }
                 x
             }
@@ -296,9 +332,11 @@ fn to_map(file: &FileConfig) -> Result<BTreeMap<String, String>> {
             let s = match v {
                 serde_json::Value::Null => continue,
                 serde_json::Value::String(s) => s,
-                serde_json::Value::Array(items) => {
-                    items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(",")
-                }
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 other => other.to_string(),
             };
             out.insert(k, s);
@@ -319,7 +357,10 @@ mod tests {
     fn sources(file: Option<&str>, env: &[(&str, &str)]) -> Sources {
         Sources {
             file: file.map(|t| (PathBuf::from("roster.toml"), t.to_owned())),
-            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         }
     }
 
@@ -337,13 +378,19 @@ mod tests {
     fn environment_overrides_the_file() {
         let c = Config::from_sources(&sources(
             Some("listen = \"127.0.0.1:9000\"\npeople_ttl = \"1h\"\nsecret_key = [\"a\", \"b\"]"),
-            &[("ROSTER_LISTEN", "0.0.0.0:7000"), ("ROSTER_XERO_API_URL", "http://127.0.0.1:1234/x")],
+            &[
+                ("ROSTER_LISTEN", "0.0.0.0:7000"),
+                ("ROSTER_XERO_API_URL", "http://127.0.0.1:1234/x"),
+            ],
         ))
         .unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
         assert_eq!(c.people_ttl, Duration::hours(1));
         assert_eq!(c.secret_keys, ["a", "b"]);
-        assert_eq!(c.provider_urls["xero_api_url"].as_str(), "http://127.0.0.1:1234/x");
+        assert_eq!(
+            c.provider_urls["xero_api_url"].as_str(),
+            "http://127.0.0.1:1234/x"
+        );
     }
 
     #[test]
@@ -351,21 +398,53 @@ mod tests {
         for (file, env, needle) in [
             (Some("lisen = \"x\""), vec![], "lisen"),
             (None, vec![("ROSTER_LISTEN", "nowhere")], "ROSTER_LISTEN"),
-            (None, vec![("ROSTER_PEOPLE_TTL", "soon")], "ROSTER_PEOPLE_TTL"),
-            (None, vec![("ROSTER_MASS_REMOVAL_THRESHOLD", "2")], "ROSTER_MASS_REMOVAL_THRESHOLD"),
-            (None, vec![("ROSTER_DATABASE_URL", "mysql://x")], "ROSTER_DATABASE_URL"),
-            (None, vec![("ROSTER_SLACK_API_URL", "ftp://x")], "ROSTER_SLACK_API_URL"),
-            (Some("mass_removal_threshold = \"lots\""), vec![], "mass_removal_threshold"),
+            (
+                None,
+                vec![("ROSTER_PEOPLE_TTL", "soon")],
+                "ROSTER_PEOPLE_TTL",
+            ),
+            (
+                None,
+                vec![("ROSTER_MASS_REMOVAL_THRESHOLD", "2")],
+                "ROSTER_MASS_REMOVAL_THRESHOLD",
+            ),
+            (
+                None,
+                vec![("ROSTER_DATABASE_URL", "mysql://x")],
+                "ROSTER_DATABASE_URL",
+            ),
+            (
+                None,
+                vec![("ROSTER_SLACK_API_URL", "ftp://x")],
+                "ROSTER_SLACK_API_URL",
+            ),
+            (
+                Some("mass_removal_threshold = \"lots\""),
+                vec![],
+                "mass_removal_threshold",
+            ),
         ] {
-            let err = Config::from_sources(&sources(file, &env)).unwrap_err().to_string();
+            let err = Config::from_sources(&sources(file, &env))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{needle}: {err}");
         }
     }
 
     #[test]
     fn unknown_environment_names_are_warned_about() {
-        let s = sources(None, &[("ROSTER_LISTN", "x"), ("ROSTER_TEST_DATABASE_URL", "y"), ("ROSTER_LISTEN", "127.0.0.1:1")]);
-        assert_eq!(warnings(&s), ["ignoring unknown environment variable ROSTER_LISTN"]);
+        let s = sources(
+            None,
+            &[
+                ("ROSTER_LISTN", "x"),
+                ("ROSTER_TEST_DATABASE_URL", "y"),
+                ("ROSTER_LISTEN", "127.0.0.1:1"),
+            ],
+        );
+        assert_eq!(
+            warnings(&s),
+            ["ignoring unknown environment variable ROSTER_LISTN"]
+        );
     }
 
     #[test]

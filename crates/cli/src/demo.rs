@@ -16,7 +16,8 @@ use clap::Args;
 use roster_app::App;
 use roster_domain::model::{Employment, Person, Squad, squad_key};
 use roster_domain::{
-    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, SquadId, SystemClock, UserId,
+    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, SquadId,
+    SystemClock, UserId,
 };
 use roster_fakes::company::{Level, SampleBasis};
 use roster_fakes::{SampleCompany, SamplePerson};
@@ -65,12 +66,17 @@ struct Ready {
 pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let data_dir = match args.data_dir {
         Some(d) => d,
-        None => tempfile::Builder::new().prefix("roster-demo-").tempdir()?.keep(),
+        None => tempfile::Builder::new()
+            .prefix("roster-demo-")
+            .tempdir()?
+            .keep(),
     };
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize()?;
     let config_path = data_dir.join("roster.toml");
-    let secret = existing_key(&config_path)?.unwrap_or_else(|| SecretKey::generate().to_base64().expose_secret().to_owned());
+    let secret = existing_key(&config_path)?
+        .unwrap_or_else(|| SecretKey::generate().to_base64().expose_secret().to_owned());
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -82,7 +88,11 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
         database_url: Some(format!("sqlite://{}", data_dir.join("roster.db").display())),
         secret_key: Some(SecretKeys::One(secret)),
         public_url: Some(format!("http://{addr}")),
-        log: sources.env.get("ROSTER_LOG").cloned().or_else(|| Some("warn,roster_cli=info".to_owned())),
+        log: sources
+            .env
+            .get("ROSTER_LOG")
+            .cloned()
+            .or_else(|| Some("warn,roster_cli=info".to_owned())),
         log_format: sources.env.get("ROSTER_LOG_FORMAT").cloned(),
         ..FileConfig::default()
     };
@@ -102,10 +112,22 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
 
     let mut users = Vec::new();
     for (user, person, level, name, email) in personas {
-        let token = app.issue_token(user, Duration::hours(12)).map_err(|e| anyhow!("{e}"))?;
-        users.push(Persona { email, name, access_level: level, person_id: person.to_string(), token: token.token });
+        let token = app
+            .issue_token(user, Duration::hours(12))
+            .map_err(|e| anyhow!("{e}"))?;
+        users.push(Persona {
+            email,
+            name,
+            access_level: level,
+            person_id: person.to_string(),
+            token: token.token,
+        });
     }
-    let ready = Ready { url: format!("http://{addr}"), data_dir: data_dir.display().to_string(), users };
+    let ready = Ready {
+        url: format!("http://{addr}"),
+        data_dir: data_dir.display().to_string(),
+        users,
+    };
     print_ready(&ready, args.json, &config_path)?;
     tracing::info!(%addr, "demo is ready; Ctrl-C stops it");
     roster_server::serve(listener, AppState::new(app), serve::shutdown_signal()).await?;
@@ -120,11 +142,27 @@ fn print_ready(ready: &Ready, json: bool, config_path: &Path) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string(ready)?)?;
     } else {
         writeln!(out, "Roster demo is running at {}", ready.url)?;
-        writeln!(out, "Data: {}   Config: {}", ready.data_dir, config_path.display())?;
+        writeln!(
+            out,
+            "Data: {}   Config: {}",
+            ready.data_dir,
+            config_path.display()
+        )?;
         writeln!(out, "\nSign in as any persona with its bearer token, e.g.")?;
-        writeln!(out, "  curl -H \"Authorization: Bearer $TOKEN\" {}/api/me\n", ready.url)?;
+        writeln!(
+            out,
+            "  curl -H \"Authorization: Bearer $TOKEN\" {}/api/me\n",
+            ready.url
+        )?;
         for u in &ready.users {
-            writeln!(out, "{:<10} {} <{}>\n           token: {}", u.access_level.as_str(), u.name, u.email, u.token)?;
+            writeln!(
+                out,
+                "{:<10} {} <{}>\n           token: {}",
+                u.access_level.as_str(),
+                u.name,
+                u.email,
+                u.token
+            )?;
         }
         writeln!(out, "\nPress Ctrl-C to stop.")?;
     }
@@ -153,7 +191,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -176,7 +216,13 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
         return Ok(users
             .into_iter()
             .filter_map(|u| {
-                Some((u.user.id, u.person_id?, u.membership.access_level, u.user.name, u.user.email.to_string()))
+                Some((
+                    u.user.id,
+                    u.person_id?,
+                    u.membership.access_level,
+                    u.user.name,
+                    u.user.email.to_string(),
+                ))
             })
             .collect());
     }
@@ -185,14 +231,27 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
     let mut out = Vec::new();
     let mut org_id = None;
     for (level, p) in &picks {
-        let email = Email::parse(p.email.as_deref().unwrap_or_default()).map_err(|e| anyhow!("sample email: {e}"))?;
+        let email = Email::parse(p.email.as_deref().unwrap_or_default())
+            .map_err(|e| anyhow!("sample email: {e}"))?;
         let (user, org) = app
-            .create_user(&email, &p.display_name(), *level, Some(&slug), Some(&company.name))
+            .create_user(
+                &email,
+                &p.display_name(),
+                *level,
+                Some(&slug),
+                Some(&company.name),
+            )
             .await
             .map_err(|e| anyhow!("creating {email}: {e}"))?;
         org_id = Some(org.id);
         user_of.insert(p.index, user.id);
-        out.push((user.id, *level, p.display_name(), email.to_string(), p.index));
+        out.push((
+            user.id,
+            *level,
+            p.display_name(),
+            email.to_string(),
+            p.index,
+        ));
     }
     let org = org_id.ok_or_else(|| anyhow!("no persona"))?;
     let now = app.clock.now();
@@ -211,9 +270,13 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
         scoped.create_squad(&squad, now).await?;
         squad_ids.insert(s.index, squad.id);
     }
-    let staff: Vec<&SamplePerson> =
-        company.people.iter().filter(|p| p.is_active && p.productive_id.is_some()).collect();
-    let person_ids: HashMap<usize, PersonId> = staff.iter().map(|p| (p.index, PersonId::new())).collect();
+    let staff: Vec<&SamplePerson> = company
+        .people
+        .iter()
+        .filter(|p| p.is_active && p.productive_id.is_some())
+        .collect();
+    let person_ids: HashMap<usize, PersonId> =
+        staff.iter().map(|p| (p.index, PersonId::new())).collect();
     for p in &staff {
         let person = Person {
             id: person_ids[&p.index],
@@ -240,7 +303,9 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
     }
     for p in &staff {
         if let Some(m) = p.manager.and_then(|m| person_ids.get(&m)) {
-            scoped.set_manager(person_ids[&p.index], Some(*m), now).await?;
+            scoped
+                .set_manager(person_ids[&p.index], Some(*m), now)
+                .await?;
         }
     }
     tx.commit().await?;
@@ -260,7 +325,11 @@ fn pick_personas(company: &SampleCompany) -> Result<Vec<(AccessLevel, &SamplePer
             .people
             .iter()
             .filter(usable)
-            .find(|p| p.level == level && (!needs_reports || has_reports(p)) && (level == Level::Ceo || p.manager.is_some()))
+            .find(|p| {
+                p.level == level
+                    && (!needs_reports || has_reports(p))
+                    && (level == Level::Ceo || p.manager.is_some())
+            })
             .ok_or_else(|| anyhow!("the sample company has no usable {level:?}"))
     };
     Ok(vec![

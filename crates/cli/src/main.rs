@@ -22,7 +22,12 @@ use clap::{Parser, Subcommand};
 /// Settings come from `--config FILE` (TOML) overridden by `ROSTER_*` environment
 /// variables; see the README for every setting and its default.
 #[derive(Debug, Parser)]
-#[command(name = "roster", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "roster",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// A TOML configuration file; `ROSTER_*` environment variables override its values.
     #[arg(long, global = true, value_name = "FILE")]
@@ -49,7 +54,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

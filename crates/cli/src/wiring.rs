@@ -14,22 +14,35 @@ use crate::config::{Config, LogFormat, redact_url};
 /// Logs go to stderr (stdout is for command output such as tokens and the demo's JSON).
 pub fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
 
 pub async fn connect(config: &Config) -> Result<Store> {
     if let Some(path) = config.database_url.strip_prefix("sqlite://") {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
-    Store::connect(&config.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&config.database_url)))
+    Store::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&config.database_url)
+        )
+    })
 }
 
 /// `roster migrate`.

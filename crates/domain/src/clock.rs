@@ -21,7 +21,10 @@ pub trait Clock: Send + Sync + Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "the one place that reads the wall clock")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the wall clock"
+    )]
     fn now(&self) -> DateTime<Utc> {
         truncate_micros(Utc::now())
     }
@@ -35,7 +38,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self { now: Arc::new(Mutex::new(truncate_micros(start))) }
+        Self {
+            now: Arc::new(Mutex::new(truncate_micros(start))),
+        }
     }
 
     /// Moves time forward (a negative duration moves it back, for skew tests).
@@ -80,7 +85,11 @@ mod tests {
         assert_eq!(clock.now() - start, Duration::seconds(90));
         let shared = clock.clone();
         shared.advance(Duration::seconds(10));
-        assert_eq!(clock.now() - start, Duration::seconds(100), "clones share one instant");
+        assert_eq!(
+            clock.now() - start,
+            Duration::seconds(100),
+            "clones share one instant"
+        );
     }
 
     #[test]

@@ -7,7 +7,12 @@ use crate::FieldError;
 
 /// Parses `raw` for `field`. Zero and negative durations are refused.
 pub fn parse(field: &str, raw: &str) -> Result<Duration, FieldError> {
-    let bad = || FieldError::new(field, format!("{raw:?} is not a duration like 90s, 30m, 8h or 7d"));
+    let bad = || {
+        FieldError::new(
+            field,
+            format!("{raw:?} is not a duration like 90s, 30m, 8h or 7d"),
+        )
+    };
     let s = raw.trim();
     if s.is_empty() {
         return Err(bad());
@@ -58,7 +63,11 @@ mod tests {
             ("-1h", None),
             ("99999999999999999999d", None),
         ] {
-            assert_eq!(parse("ttl", raw).ok().map(|d| d.num_seconds()), secs, "{raw:?}");
+            assert_eq!(
+                parse("ttl", raw).ok().map(|d| d.num_seconds()),
+                secs,
+                "{raw:?}"
+            );
         }
     }
 }

@@ -35,12 +35,16 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let ok_domain = domain.contains('.')
             && !domain.starts_with(['.', '-'])
             && !domain.ends_with(['.', '-'])
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if !ok_local || !ok_domain {
             return Err(invalid("is not a valid email address"));
         }
@@ -89,7 +93,11 @@ mod tests {
             ("a b@c.com", None),
             ("a@-b.com", None),
         ] {
-            assert_eq!(Email::parse(raw).ok().map(|e| e.0), ok.map(str::to_owned), "{raw:?}");
+            assert_eq!(
+                Email::parse(raw).ok().map(|e| e.0),
+                ok.map(str::to_owned),
+                "{raw:?}"
+            );
         }
     }
 

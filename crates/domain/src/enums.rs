@@ -156,8 +156,16 @@ mod tests {
     fn unknown_values_name_the_field_and_the_choices() {
         let err = "boss".parse::<AccessLevel>().unwrap_err();
         assert_eq!(err.field, "access_level");
-        assert!(err.message.contains("executive, head, manager, lead, employee"), "{}", err.message);
-        assert!("Executive".parse::<AccessLevel>().is_err(), "wire names are case-sensitive");
+        assert!(
+            err.message
+                .contains("executive, head, manager, lead, employee"),
+            "{}",
+            err.message
+        );
+        assert!(
+            "Executive".parse::<AccessLevel>().is_err(),
+            "wire names are case-sensitive"
+        );
     }
 
     #[test]

@@ -4,8 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    AccessLevel, Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, SquadId,
-    UserId,
+    AccessLevel, Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, SquadId, UserId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +78,9 @@ pub struct Person {
 
 impl Person {
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
     }
 }
 
@@ -123,7 +124,11 @@ pub fn squad_key(name: &str) -> String {
 mod tests {
     #[test]
     fn squad_keys_are_slugs() {
-        for (name, key) in [("Platform", "platform"), ("Growth & Data", "growth-data"), ("  Ops  2 ", "ops-2")] {
+        for (name, key) in [
+            ("Platform", "platform"),
+            ("Growth & Data", "growth-data"),
+            ("  Ops  2 ", "ops-2"),
+        ] {
             assert_eq!(super::squad_key(name), key);
         }
     }

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AccessLevel, Error, FieldError};
 
-
 /// A tool whose rights the matrix grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,7 +37,10 @@ impl FromStr for Tool {
         match s {
             "people" => Ok(Self::People),
             "integrations" => Ok(Self::Integrations),
-            _ => Err(FieldError::new("tool", "must be one of: people, integrations")),
+            _ => Err(FieldError::new(
+                "tool",
+                "must be one of: people, integrations",
+            )),
         }
     }
 }
@@ -71,12 +73,30 @@ pub struct Permission {
 }
 
 impl Permission {
-    pub const VIEW_PEOPLE: Self = Self { action: Action::View, tool: Tool::People };
-    pub const UPDATE_PEOPLE: Self = Self { action: Action::Update, tool: Tool::People };
-    pub const MANAGE_PEOPLE: Self = Self { action: Action::Manage, tool: Tool::People };
-    pub const VIEW_INTEGRATIONS: Self = Self { action: Action::View, tool: Tool::Integrations };
-    pub const UPDATE_INTEGRATIONS: Self = Self { action: Action::Update, tool: Tool::Integrations };
-    pub const MANAGE_INTEGRATIONS: Self = Self { action: Action::Manage, tool: Tool::Integrations };
+    pub const VIEW_PEOPLE: Self = Self {
+        action: Action::View,
+        tool: Tool::People,
+    };
+    pub const UPDATE_PEOPLE: Self = Self {
+        action: Action::Update,
+        tool: Tool::People,
+    };
+    pub const MANAGE_PEOPLE: Self = Self {
+        action: Action::Manage,
+        tool: Tool::People,
+    };
+    pub const VIEW_INTEGRATIONS: Self = Self {
+        action: Action::View,
+        tool: Tool::Integrations,
+    };
+    pub const UPDATE_INTEGRATIONS: Self = Self {
+        action: Action::Update,
+        tool: Tool::Integrations,
+    };
+    pub const MANAGE_INTEGRATIONS: Self = Self {
+        action: Action::Manage,
+        tool: Tool::Integrations,
+    };
 }
 
 impl fmt::Display for Permission {
@@ -94,7 +114,11 @@ pub struct Rights {
 }
 
 impl Rights {
-    pub const ALL: Self = Self { can_view: true, can_update: true, can_manage: true };
+    pub const ALL: Self = Self {
+        can_view: true,
+        can_update: true,
+        can_manage: true,
+    };
 
     pub const fn allows(self, action: Action) -> bool {
         match action {
@@ -118,7 +142,11 @@ pub const fn default_rights(tool: Tool, level: AccessLevel) -> Rights {
     use AccessLevel::{Executive, Head, Lead, Manager};
     let (view, update, manage) = match tool {
         // people — view for every level, update for executive and head, manage for executive.
-        Tool::People => (true, matches!(level, Executive | Head), matches!(level, Executive)),
+        Tool::People => (
+            true,
+            matches!(level, Executive | Head),
+            matches!(level, Executive),
+        ),
         // integrations — view for every level, update for executive..lead, manage for executive.
         Tool::Integrations => (
             true,
@@ -126,7 +154,11 @@ pub const fn default_rights(tool: Tool, level: AccessLevel) -> Rights {
             matches!(level, Executive),
         ),
     };
-    Rights { can_view: view, can_update: update, can_manage: manage }
+    Rights {
+        can_view: view,
+        can_update: update,
+        can_manage: manage,
+    }
 }
 
 /// The effective matrix of one organization: defaults overlaid with its stored rows.
@@ -157,11 +189,15 @@ impl Matrix {
         if level == AccessLevel::Executive {
             return Rights::ALL;
         }
-        self.cells.get(&(tool, level.rank())).copied().unwrap_or_default()
+        self.cells
+            .get(&(tool, level.rank()))
+            .copied()
+            .unwrap_or_default()
     }
 
     pub fn allows(&self, level: AccessLevel, permission: Permission) -> bool {
-        self.rights(permission.tool, level).allows(permission.action)
+        self.rights(permission.tool, level)
+            .allows(permission.action)
     }
 
     /// Every permission the level holds, in a stable order (`/api/me`).
@@ -212,7 +248,11 @@ pub fn validate_update(rows: &[Grant]) -> Result<(), Error> {
             ));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }
 
 #[cfg(test)]
@@ -231,12 +271,35 @@ mod tests {
             (Lead, true, false, false, true, false),
             (Employee, true, false, false, false, false),
         ] {
-            assert_eq!(m.allows(level, Permission::VIEW_PEOPLE), vp, "{level} view:people");
-            assert_eq!(m.allows(level, Permission::UPDATE_PEOPLE), up, "{level} update:people");
-            assert_eq!(m.allows(level, Permission::MANAGE_PEOPLE), mp, "{level} manage:people");
-            assert!(m.allows(level, Permission::VIEW_INTEGRATIONS), "{level} view:integrations");
-            assert_eq!(m.allows(level, Permission::UPDATE_INTEGRATIONS), ui, "{level} update:integrations");
-            assert_eq!(m.allows(level, Permission::MANAGE_INTEGRATIONS), mi, "{level} manage:integrations");
+            assert_eq!(
+                m.allows(level, Permission::VIEW_PEOPLE),
+                vp,
+                "{level} view:people"
+            );
+            assert_eq!(
+                m.allows(level, Permission::UPDATE_PEOPLE),
+                up,
+                "{level} update:people"
+            );
+            assert_eq!(
+                m.allows(level, Permission::MANAGE_PEOPLE),
+                mp,
+                "{level} manage:people"
+            );
+            assert!(
+                m.allows(level, Permission::VIEW_INTEGRATIONS),
+                "{level} view:integrations"
+            );
+            assert_eq!(
+                m.allows(level, Permission::UPDATE_INTEGRATIONS),
+                ui,
+                "{level} update:integrations"
+            );
+            assert_eq!(
+                m.allows(level, Permission::MANAGE_INTEGRATIONS),
+                mi,
+                "{level} manage:integrations"
+            );
         }
     }
 
@@ -244,20 +307,47 @@ mod tests {
     fn stored_rows_override_defaults_but_never_executive() {
         let none = Rights::default();
         let m = Matrix::with_overrides([
-            Grant { tool: Tool::People, level: Manager, rights: Rights::ALL },
-            Grant { tool: Tool::People, level: Employee, rights: none },
-            Grant { tool: Tool::People, level: Executive, rights: none },
+            Grant {
+                tool: Tool::People,
+                level: Manager,
+                rights: Rights::ALL,
+            },
+            Grant {
+                tool: Tool::People,
+                level: Employee,
+                rights: none,
+            },
+            Grant {
+                tool: Tool::People,
+                level: Executive,
+                rights: none,
+            },
         ]);
         assert!(m.allows(Manager, Permission::MANAGE_PEOPLE));
         assert!(!m.allows(Employee, Permission::VIEW_PEOPLE));
-        assert!(m.allows(Executive, Permission::MANAGE_PEOPLE), "executive keeps every right");
+        assert!(
+            m.allows(Executive, Permission::MANAGE_PEOPLE),
+            "executive keeps every right"
+        );
     }
 
     #[test]
     fn update_rows_that_weaken_executive_or_repeat_are_refused() {
-        let row = |level, rights| Grant { tool: Tool::People, level, rights };
-        assert!(validate_update(&[row(Executive, Rights::ALL), row(Head, Rights::default())]).is_ok());
-        let Err(Error::Invalid(errs)) = validate_update(&[row(Executive, Rights { can_manage: false, ..Rights::ALL })]) else {
+        let row = |level, rights| Grant {
+            tool: Tool::People,
+            level,
+            rights,
+        };
+        assert!(
+            validate_update(&[row(Executive, Rights::ALL), row(Head, Rights::default())]).is_ok()
+        );
+        let Err(Error::Invalid(errs)) = validate_update(&[row(
+            Executive,
+            Rights {
+                can_manage: false,
+                ..Rights::ALL
+            },
+        )]) else {
             panic!("expected invalid");
         };
         assert_eq!(errs[0].field, "permissions[0]");
@@ -267,7 +357,11 @@ mod tests {
     #[test]
     fn permission_strings_read_action_colon_tool() {
         let m = Matrix::with_overrides([]);
-        let names: Vec<String> = m.permissions_of(Employee).iter().map(ToString::to_string).collect();
+        let names: Vec<String> = m
+            .permissions_of(Employee)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(names, ["view:people", "view:integrations"]);
         assert_eq!(m.permissions_of(Executive).len(), 6);
         assert_eq!(m.grants().len(), 10);

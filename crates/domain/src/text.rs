@@ -12,10 +12,19 @@ pub const MAX_SERVICE_ACCOUNT_KEY_BYTES: usize = 64 * 1024;
 pub fn bounded(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let value = raw.trim();
     if value.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -43,7 +52,11 @@ mod tests {
             ("bell\u{7}", false),
             ("two\nlines", true),
         ] {
-            assert_eq!(bounded("location", raw, MAX_TEXT_CHARS).is_ok(), ok, "{raw:?}");
+            assert_eq!(
+                bounded("location", raw, MAX_TEXT_CHARS).is_ok(),
+                ok,
+                "{raw:?}"
+            );
         }
         assert_eq!(required("name", "   ", 10).unwrap_err().field, "name");
     }

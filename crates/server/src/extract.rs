@@ -29,7 +29,10 @@ impl FromRequestParts<AppState> for Authed {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(Self(caller.clone()));
         }
-        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated)?;
         let value = header.to_str().map_err(|_| ApiError::Unauthenticated)?;
         let token = value
             .strip_prefix("Bearer ")
@@ -38,7 +41,10 @@ impl FromRequestParts<AppState> for Authed {
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
         let active = match parts.headers.get(ACTIVE_ORG) {
-            Some(v) => Some(v.to_str().map_err(|_| ApiError::Forbidden("unknown organization".to_owned()))?),
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| ApiError::Forbidden("unknown organization".to_owned()))?,
+            ),
             None => None,
         };
         let caller = state.app.authenticate(token, active).await?;
@@ -82,7 +88,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             {
                 ApiError::PayloadTooLarge
             }
-            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge
+            }
             other => ApiError::Malformed(other.body_text()),
         })?;
         parse_json(&bytes).map(Json)
@@ -94,12 +102,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::Invalid(vec![FieldError::new("body", "must be a JSON object")]));
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::Invalid(vec![FieldError::new(field, clean_serde_message(&e.into_inner().to_string()))])
+        ApiError::Invalid(vec![FieldError::new(
+            field,
+            clean_serde_message(&e.into_inner().to_string()),
+        )])
     })
 }
 

@@ -25,7 +25,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App) -> Self {
-        Self { app, metrics: Arc::new(middleware::prometheus()) }
+        Self {
+            app,
+            metrics: Arc::new(middleware::prometheus()),
+        }
     }
 }
 
@@ -51,5 +54,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -100,7 +100,10 @@ impl ApiError {
 
     fn detail(&self) -> String {
         match self {
-            Self::Internal(_) => "something went wrong on our side; the request id is in the x-request-id header".to_owned(),
+            Self::Internal(_) => {
+                "something went wrong on our side; the request id is in the x-request-id header"
+                    .to_owned()
+            }
             Self::Unavailable(_) => "the service is not ready; try again shortly".to_owned(),
             Self::Invalid(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -120,7 +123,13 @@ impl ApiError {
             code: self.code().to_owned(),
             errors: match self {
                 Self::Invalid(errors) => Some(
-                    errors.iter().map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() }).collect(),
+                    errors
+                        .iter()
+                        .map(|e| ProblemField {
+                            field: e.field.clone(),
+                            message: e.message.clone(),
+                        })
+                        .collect(),
                 ),
                 _ => None,
             },
@@ -133,9 +142,13 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (self.status(), body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if matches!(self, Self::Unauthenticated) {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Self::Internal(cause) | Self::Unavailable(cause) = self {
             res.extensions_mut().insert(Cause(cause));
@@ -179,21 +192,36 @@ mod tests {
     fn every_variant_has_its_status_and_code() {
         let cases = [
             (ApiError::Malformed("x".into()), 400, "malformed_request"),
-            (ApiError::Invalid(vec![FieldError::new("f", "m")]), 422, "validation_failed"),
+            (
+                ApiError::Invalid(vec![FieldError::new("f", "m")]),
+                422,
+                "validation_failed",
+            ),
             (ApiError::Unauthenticated, 401, "unauthenticated"),
             (ApiError::Forbidden("x".into()), 403, "forbidden"),
             (ApiError::NotFound("user".into()), 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
-            (ApiError::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+            ),
             (ApiError::Unavailable("db down".into()), 503, "not_ready"),
-            (ApiError::Internal("secret cause".into()), 500, "internal_error"),
+            (
+                ApiError::Internal("secret cause".into()),
+                500,
+                "internal_error",
+            ),
         ];
         for (err, status, code) in cases {
             let p = err.problem();
             assert_eq!((p.status, p.code.as_str()), (status, code), "{err:?}");
-            assert!(!p.detail.contains("secret cause") && !p.detail.contains("db down"), "internals never shown");
+            assert!(
+                !p.detail.contains("secret cause") && !p.detail.contains("db down"),
+                "internals never shown"
+            );
             assert_eq!(p.errors.is_some(), status == 422);
         }
     }

@@ -71,7 +71,9 @@ impl OrgTx<'_> {
 
     /// One page, newest first; `limit` rows at most.
     pub async fn list_audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        let (after_at, after_id) = q.after.map_or((None, None), |(at, id)| (Some(at), Some(id.as_uuid())));
+        let (after_at, after_id) = q
+            .after
+            .map_or((None, None), |(at, id)| (Some(at), Some(id.as_uuid())));
         rows!(
             self.tx,
             fetch_all,

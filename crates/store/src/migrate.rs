@@ -40,8 +40,12 @@ impl Migration {
     }
 
     fn checksum(&self, dialect: Dialect) -> String {
+        use std::fmt::Write;
         let digest = Sha256::digest(self.sql(dialect).as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
     }
 }
 
@@ -78,7 +82,12 @@ async fn ensure_table(tx: &mut Tx) -> Result<()> {
 }
 
 async fn applied(tx: &mut Tx) -> Result<Vec<Applied>> {
-    Ok(rows!(tx, fetch_all, Applied, "SELECT version, checksum FROM roster_migrations ORDER BY version")?)
+    Ok(rows!(
+        tx,
+        fetch_all,
+        Applied,
+        "SELECT version, checksum FROM roster_migrations ORDER BY version"
+    )?)
 }
 
 fn check(applied: &[Applied], dialect: Dialect) -> Result<Vec<i64>> {
@@ -125,10 +134,17 @@ impl Store {
                 "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roster_migrations')"
             )?,
         };
-        let applied_rows = if exists { applied(&mut tx).await? } else { Vec::new() };
+        let applied_rows = if exists {
+            applied(&mut tx).await?
+        } else {
+            Vec::new()
+        };
         tx.rollback().await?;
         let pending = check(&applied_rows, self.dialect())?;
-        Ok(Status { applied: applied_rows.iter().map(|a| a.version).collect(), pending })
+        Ok(Status {
+            applied: applied_rows.iter().map(|a| a.version).collect(),
+            pending,
+        })
     }
 
     /// Applies every pending migration in one transaction; returns the versions applied.

@@ -1,8 +1,8 @@
 //! Organizations: created by the admin CLI, found by id or slug.
 
 use chrono::{DateTime, Utc};
-use roster_domain::model::Organization;
 use roster_domain::OrgId;
+use roster_domain::model::Organization;
 use uuid::Uuid;
 
 use crate::error::on_unique;
@@ -18,7 +18,12 @@ struct OrgRow {
 
 impl From<OrgRow> for Organization {
     fn from(r: OrgRow) -> Self {
-        Self { id: OrgId::from_uuid(r.org_id), slug: r.slug, name: r.name, created_at: r.created_at }
+        Self {
+            id: OrgId::from_uuid(r.org_id),
+            slug: r.slug,
+            name: r.name,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -53,6 +58,9 @@ impl Tx {
     /// Every organization, oldest first (the CLI's default-organization rule).
     pub async fn list_orgs(&mut self) -> Result<Vec<Organization>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations ORDER BY created_at, org_id");
-        Ok(rows!(self, fetch_all, OrgRow, &sql)?.into_iter().map(Into::into).collect())
+        Ok(rows!(self, fetch_all, OrgRow, &sql)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

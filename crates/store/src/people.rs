@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use roster_domain::model::{Employment, Person};
-use roster_domain::{Email, Gender, OrgId, PersonId, SquadId, UserId};
+use roster_domain::{
+    Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, SquadId, UserId,
+};
 use uuid::Uuid;
 
 use crate::error::{corrupt, on_unique};
@@ -38,7 +40,8 @@ fn parse_opt<T: std::str::FromStr>(raw: Option<String>, what: &str) -> Result<Op
 where
     T::Err: std::fmt::Display,
 {
-    raw.map(|s| s.parse().map_err(|e| corrupt(what, e))).transpose()
+    raw.map(|s| s.parse().map_err(|e| corrupt(what, e)))
+        .transpose()
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -50,7 +53,10 @@ impl TryFrom<PersonRow> for Person {
             user: r.user_id.map(UserId::from_uuid),
             first_name: r.first_name,
             last_name: r.last_name,
-            email: r.email.map(|e| Email::parse(&e).map_err(|e| corrupt("person email", e))).transpose()?,
+            email: r
+                .email
+                .map(|e| Email::parse(&e).map_err(|e| corrupt("person email", e)))
+                .transpose()?,
             title: r.title,
             avatar_url: r.avatar_url,
             manager: r.manager_id.map(PersonId::from_uuid),
@@ -89,8 +95,8 @@ impl OrgTx<'_> {
             p.squad.map(|s| s.as_uuid()),
             p.employment.start_date,
             p.employment.end_date,
-            p.employment.employment_status.map(|s| s.as_str()),
-            p.employment.employment_basis.map(|b| b.as_str()),
+            p.employment.employment_status.map(EmploymentStatus::as_str),
+            p.employment.employment_basis.map(EmploymentBasis::as_str),
             p.employment.location.as_deref(),
             p.gender.map(Gender::as_str),
             p.synced_at,
@@ -105,9 +111,16 @@ impl OrgTx<'_> {
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 AND person_id = $2 AND removed_at IS NULL"
         );
-        rows!(self.tx, fetch_optional, PersonRow, &sql, self.org.as_uuid(), id.as_uuid())?
-            .ok_or(Error::NotFound("person"))?
-            .try_into()
+        rows!(
+            self.tx,
+            fetch_optional,
+            PersonRow,
+            &sql,
+            self.org.as_uuid(),
+            id.as_uuid()
+        )?
+        .ok_or(Error::NotFound("person"))?
+        .try_into()
     }
 
     /// Writes the employment section and gender of a person (the people table is the
@@ -128,12 +141,16 @@ impl OrgTx<'_> {
             id.as_uuid(),
             e.start_date,
             e.end_date,
-            e.employment_status.map(|s| s.as_str()),
-            e.employment_basis.map(|b| b.as_str()),
+            e.employment_status.map(EmploymentStatus::as_str),
+            e.employment_basis.map(EmploymentBasis::as_str),
             e.location.as_deref(),
             gender.map(Gender::as_str),
             now
         )?;
-        if n == 0 { Err(Error::NotFound("person")) } else { Ok(()) }
+        if n == 0 {
+            Err(Error::NotFound("person"))
+        } else {
+            Ok(())
+        }
     }
 }

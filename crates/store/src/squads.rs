@@ -52,7 +52,12 @@ impl OrgTx<'_> {
     }
 
     /// Points a person at their manager (both of this organization, or the foreign key refuses).
-    pub async fn set_manager(&mut self, person: PersonId, manager: Option<PersonId>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_manager(
+        &mut self,
+        person: PersonId,
+        manager: Option<PersonId>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let n = execute!(
             self.tx,
             "UPDATE people SET manager_id = $3, updated_at = $4 WHERE org_id = $1 AND person_id = $2",
@@ -61,6 +66,10 @@ impl OrgTx<'_> {
             manager.map(|m| m.as_uuid()),
             now
         )?;
-        if n == 0 { Err(Error::NotFound("person")) } else { Ok(()) }
+        if n == 0 {
+            Err(Error::NotFound("person"))
+        } else {
+            Ok(())
+        }
     }
 }

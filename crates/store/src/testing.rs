@@ -10,13 +10,18 @@ use crate::{Error, Result};
 
 /// Creates database `name` on the server `server_url` points at and returns its URL.
 pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<String> {
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
         return Err(Error::Config(format!("unsafe database name {name:?}")));
     }
     let opts = PgConnectOptions::from_str(server_url).map_err(|e| Error::Config(e.to_string()))?;
     let mut conn = opts.clone().database("postgres").connect().await?;
     // The name is checked above: identifiers cannot be bound as parameters.
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
     let (base, query) = split_url(server_url);
     Ok(match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -26,7 +31,9 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<St
 
 /// `postgres://user@host:port/db?x=y` → (`postgres://user@host:port`, `Some("x=y")`).
 fn split_url(server_url: &str) -> (&str, Option<&str>) {
-    let (base, query) = server_url.split_once('?').map_or((server_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = server_url
+        .split_once('?')
+        .map_or((server_url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -39,8 +46,14 @@ fn split_url(server_url: &str) -> (&str, Option<&str>) {
 mod tests {
     #[test]
     fn splits_server_urls() {
-        assert_eq!(super::split_url("postgres://u@h:5/db?sslmode=disable"), ("postgres://u@h:5", Some("sslmode=disable")));
-        assert_eq!(super::split_url("postgres://u@h:5"), ("postgres://u@h:5", None));
+        assert_eq!(
+            super::split_url("postgres://u@h:5/db?sslmode=disable"),
+            ("postgres://u@h:5", Some("sslmode=disable"))
+        );
+        assert_eq!(
+            super::split_url("postgres://u@h:5"),
+            ("postgres://u@h:5", None)
+        );
     }
 }
 

@@ -121,15 +121,24 @@ impl Tx {
 
     pub async fn find_user(&mut self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = $1");
-        rows!(self, fetch_optional, UserRow, &sql, id.as_uuid())?.map(TryInto::try_into).transpose()
+        rows!(self, fetch_optional, UserRow, &sql, id.as_uuid())?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     pub async fn find_user_by_email(&mut self, email: &Email) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
-        rows!(self, fetch_optional, UserRow, &sql, email.as_str())?.map(TryInto::try_into).transpose()
+        rows!(self, fetch_optional, UserRow, &sql, email.as_str())?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
-    pub async fn set_default_org(&mut self, user: UserId, org: OrgId, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_default_org(
+        &mut self,
+        user: UserId,
+        org: OrgId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         execute!(
             self,
             "UPDATE users SET default_org_id = $2, updated_at = $3 WHERE user_id = $1",
@@ -141,7 +150,10 @@ impl Tx {
     }
 
     /// Every organization the user belongs to, oldest membership first.
-    pub async fn memberships_of(&mut self, user: UserId) -> Result<Vec<(Organization, AccessLevel)>> {
+    pub async fn memberships_of(
+        &mut self,
+        user: UserId,
+    ) -> Result<Vec<(Organization, AccessLevel)>> {
         rows!(
             self,
             fetch_all,
@@ -155,7 +167,12 @@ impl Tx {
         .map(|r| {
             let level = parse_level(&r.access_level)?;
             Ok((
-                Organization { id: OrgId::from_uuid(r.org_id), slug: r.slug, name: r.name, created_at: r.created_at },
+                Organization {
+                    id: OrgId::from_uuid(r.org_id),
+                    slug: r.slug,
+                    name: r.name,
+                    created_at: r.created_at,
+                },
                 level,
             ))
         })
@@ -185,7 +202,9 @@ impl OrgTx<'_> {
             m.access_level.as_str(),
             now
         )
-        .map_err(on_unique("the user is already a member of this organization"))?;
+        .map_err(on_unique(
+            "the user is already a member of this organization",
+        ))?;
         Ok(())
     }
 
@@ -200,9 +219,16 @@ impl OrgTx<'_> {
     /// A member of this organization; anyone else is not found.
     pub async fn get_user(&mut self, user: UserId) -> Result<OrgUser> {
         let sql = format!("{ORG_USER_SELECT} AND m.user_id = $2");
-        rows!(self.tx, fetch_optional, OrgUserRow, &sql, self.org.as_uuid(), user.as_uuid())?
-            .ok_or(Error::NotFound("user"))?
-            .try_into()
+        rows!(
+            self.tx,
+            fetch_optional,
+            OrgUserRow,
+            &sql,
+            self.org.as_uuid(),
+            user.as_uuid()
+        )?
+        .ok_or(Error::NotFound("user"))?
+        .try_into()
     }
 
     /// Writes the membership's level and template assignments.
@@ -220,7 +246,11 @@ impl OrgTx<'_> {
             m.review_template_id.as_deref(),
             now
         )?;
-        if n == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+        if n == 0 {
+            Err(Error::NotFound("user"))
+        } else {
+            Ok(())
+        }
     }
 
     pub async fn count_executives(&mut self) -> Result<i64> {
@@ -248,6 +278,10 @@ impl OrgTx<'_> {
             self.org.as_uuid(),
             user.as_uuid()
         )?;
-        if n == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+        if n == 0 {
+            Err(Error::NotFound("user"))
+        } else {
+            Ok(())
+        }
     }
 }

@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![expect(
+    clippy::expect_used,
+    reason = "test support: a setup that fails must stop the test loudly"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,9 +18,14 @@ use roster_vault::{KeyRing, SecretKey};
 use serde_json::Value;
 
 /// Which store the suite runs on, from `ROSTER_TEST_DATABASE_URL` (SQLite when unset).
-#[expect(clippy::disallowed_methods, reason = "the test harness picks its store from the environment")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test harness picks its store from the environment"
+)]
 fn server_url() -> Option<String> {
-    std::env::var("ROSTER_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+    std::env::var("ROSTER_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
 }
 
 /// A signed-in user of the world.
@@ -75,11 +84,24 @@ impl Answer {
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "status; body: {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type; body: {}",
+            self.text
+        );
         assert_eq!(self.body["code"], code, "code; body: {}", self.text);
-        assert_eq!(self.body["status"], status, "status field; body: {}", self.text);
+        assert_eq!(
+            self.body["status"], status,
+            "status field; body: {}",
+            self.text
+        );
         for field in ["type", "title", "detail"] {
-            assert!(self.body[field].is_string(), "problem field {field}; body: {}", self.text);
+            assert!(
+                self.body[field].is_string(),
+                "problem field {field}; body: {}",
+                self.text
+            );
         }
     }
 
@@ -87,7 +109,11 @@ impl Answer {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -127,7 +153,10 @@ impl Call<'_> {
     /// A raw body with a JSON content type (for malformed-JSON tests).
     #[must_use]
     pub fn raw(mut self, body: impl Into<String>) -> Self {
-        self.req = self.req.header("content-type", "application/json").body(body.into());
+        self.req = self
+            .req
+            .header("content-type", "application/json")
+            .body(body.into());
         self
     }
 
@@ -144,13 +173,21 @@ impl Call<'_> {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, headers, body, text }
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 }
 
 impl TestApp {
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
-        Call { t: self, req: self.client.request(method, format!("{}{path}", self.url)) }
+        Call {
+            t: self,
+            req: self.client.request(method, format!("{}{path}", self.url)),
+        }
     }
 
     pub fn get(&self, path: &str) -> Call<'_> {
@@ -181,7 +218,9 @@ pub async fn spawn() -> TestApp {
     let url = match server_url() {
         Some(server) => {
             let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
-            roster_store::testing::create_postgres_database(&server, &name).await.expect("create test database")
+            roster_store::testing::create_postgres_database(&server, &name)
+                .await
+                .expect("create test database")
         }
         None => format!("sqlite://{}", dir.path().join("roster.db").display()),
     };
@@ -189,9 +228,16 @@ pub async fn spawn() -> TestApp {
     let clock = ManualClock::default();
     store.migrate(clock.now()).await.expect("migrate");
     let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");
-    let app = App::new(store.clone(), Arc::new(clock.clone()), keys, Settings::default());
+    let app = App::new(
+        store.clone(),
+        Arc::new(clock.clone()),
+        keys,
+        Settings::default(),
+    );
     let world = build_world(&app).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(app.clone());
     tokio::spawn(async move {
@@ -208,11 +254,31 @@ pub async fn spawn() -> TestApp {
     }
 }
 
-async fn persona(app: &App, org: &str, email: &str, name: &str, level: AccessLevel) -> (Persona, OrgId) {
+async fn persona(
+    app: &App,
+    org: &str,
+    email: &str,
+    name: &str,
+    level: AccessLevel,
+) -> (Persona, OrgId) {
     let email = Email::parse(email).expect("email");
-    let (user, o) = app.create_user(&email, name, level, Some(org), None).await.expect("create user");
-    let token = app.issue_token(user.id, Duration::hours(8)).expect("token").token;
-    (Persona { user, person: None, level, token }, o.id)
+    let (user, o) = app
+        .create_user(&email, name, level, Some(org), None)
+        .await
+        .expect("create user");
+    let token = app
+        .issue_token(user.id, Duration::hours(8))
+        .expect("token")
+        .token;
+    (
+        Persona {
+            user,
+            person: None,
+            level,
+            token,
+        },
+        o.id,
+    )
 }
 
 async fn build_world(app: &App) -> World {
@@ -231,8 +297,22 @@ async fn build_world(app: &App) -> World {
         acme_users.insert(key, p);
     }
     let acme_id = acme_id.expect("acme");
-    let (globex_exec, globex_id) = persona(app, "globex", "boss@globex.test", "Gina Globex", AccessLevel::Executive).await;
-    let (globex_employee, _) = persona(app, "globex", "worker@globex.test", "Walt Worker", AccessLevel::Employee).await;
+    let (globex_exec, globex_id) = persona(
+        app,
+        "globex",
+        "boss@globex.test",
+        "Gina Globex",
+        AccessLevel::Executive,
+    )
+    .await;
+    let (globex_employee, _) = persona(
+        app,
+        "globex",
+        "worker@globex.test",
+        "Walt Worker",
+        AccessLevel::Employee,
+    )
+    .await;
 
     // One reporting line at acme: executive ← head ← manager ← lead ← employee.
     let now = app.clock.now();
@@ -267,5 +347,11 @@ async fn build_world(app: &App) -> World {
     let acme = tx.find_org(acme_id).await.expect("org").expect("acme");
     let globex = tx.find_org(globex_id).await.expect("org").expect("globex");
     tx.rollback().await.expect("rollback");
-    World { acme, globex, acme_users, globex_exec, globex_employee }
+    World {
+        acme,
+        globex,
+        acme_users,
+        globex_exec,
+        globex_employee,
+    }
 }

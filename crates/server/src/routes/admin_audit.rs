@@ -1,6 +1,6 @@
 //! `GET /api/admin/audit` (executive only): the audit log, newest first, cursor-paged.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -59,21 +59,27 @@ pub struct AuditPageBody {
 fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
     DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-03-03T10:00:00Z"))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                "must be an RFC 3339 timestamp such as 2026-03-03T10:00:00Z",
+            )
+        })
 }
 
-fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
+fn parse_filter(q: &BTreeMap<String, String>) -> Result<AuditFilter, ApiError> {
     let mut errors = Vec::new();
     let mut f = AuditFilter::default();
     let mut text = |name: &str| -> Option<String> {
-        q.get(name).and_then(|v| match bounded(name, v, MAX_TEXT_CHARS) {
-            Ok(s) if s.is_empty() => None,
-            Ok(s) => Some(s),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        })
+        q.get(name)
+            .and_then(|v| match bounded(name, v, MAX_TEXT_CHARS) {
+                Ok(s) if s.is_empty() => None,
+                Ok(s) => Some(s),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            })
     };
     let since = text("since");
     let until = text("until");
@@ -85,12 +91,20 @@ fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
     f.since = since.and_then(|s| parse_time("since", &s).map_err(|e| errors.push(e)).ok());
     f.until = until.and_then(|s| parse_time("until", &s).map_err(|e| errors.push(e)).ok());
     f.actor = actor.and_then(|s| {
-        s.parse::<UserId>().map_err(|_| errors.push(FieldError::new("actor", "must be a user id"))).ok()
+        s.parse::<UserId>()
+            .map_err(|_| errors.push(FieldError::new("actor", "must be a user id")))
+            .ok()
     });
     f.limit = limit.and_then(|s| {
-        s.parse::<u32>().map_err(|_| errors.push(FieldError::new("limit", "must be a whole number"))).ok()
+        s.parse::<u32>()
+            .map_err(|_| errors.push(FieldError::new("limit", "must be a whole number")))
+            .ok()
     });
-    if errors.is_empty() { Ok(f) } else { Err(ApiError::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
 }
 
 /// The audit log, newest first.
@@ -111,7 +125,7 @@ fn parse_filter(q: &HashMap<String, String>) -> Result<AuditFilter, ApiError> {
 pub async fn list_audit(
     State(state): State<AppState>,
     Allowed(caller, can): Allowed<Executive>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<JsonOut<AuditPageBody>, ApiError> {
     let filter = parse_filter(&query)?;
     let page = state.app.list_audit(caller.org_id(), &can, filter).await?;

@@ -16,7 +16,10 @@ use crate::problem::{ApiError, Problem};
 use crate::routes::OkBody;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/admin/permissions", get(get_permissions).put(put_permissions))
+    Router::new().route(
+        "/api/admin/permissions",
+        get(get_permissions).put(put_permissions),
+    )
 }
 
 /// One cell of the matrix.
@@ -49,7 +52,11 @@ impl From<&PermissionRow> for Grant {
         Self {
             tool: r.tool,
             level: r.access_level,
-            rights: Rights { can_view: r.can_view, can_update: r.can_update, can_manage: r.can_manage },
+            rights: Rights {
+                can_view: r.can_view,
+                can_update: r.can_update,
+                can_manage: r.can_manage,
+            },
         }
     }
 }
@@ -71,7 +78,9 @@ pub async fn get_permissions(
     Allowed(caller, can): Allowed<Executive>,
 ) -> Result<JsonOut<PermissionMatrix>, ApiError> {
     let matrix = state.app.permission_matrix(&caller, &can).await?;
-    Ok(JsonOut(PermissionMatrix { permissions: matrix.grants().into_iter().map(Into::into).collect() }))
+    Ok(JsonOut(PermissionMatrix {
+        permissions: matrix.grants().into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Upserts rows. Unknown tool or level → 422; rows that would take a right from executive → 422.

@@ -21,7 +21,10 @@ use crate::routes::OkBody;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/users", get(list_users))
-        .route("/api/admin/users/{id}", put(update_user).delete(delete_user))
+        .route(
+            "/api/admin/users/{id}",
+            put(update_user).delete(delete_user),
+        )
 }
 
 /// A user as the Admin API shows it.
@@ -109,11 +112,19 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Optio
 }
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+#[expect(clippy::option_option, reason = "a patch tells absent from null")]
+fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn bounded_text(field: &str, v: Option<Option<String>>, errors: &mut Vec<FieldError>) -> Option<Option<String>> {
+#[expect(clippy::option_option, reason = "a patch tells absent from null")]
+fn bounded_text(
+    field: &str,
+    v: Option<Option<String>>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
     v.map(|inner| {
         inner.and_then(|s| match bounded(field, &s, MAX_TEXT_CHARS) {
             Ok(t) if t.is_empty() => None,
@@ -131,16 +142,32 @@ impl UpdateUser {
         let mut errors = Vec::new();
         let patch = UserPatch {
             access_level: self.access_level,
-            onboarding_template_id: bounded_text("onboarding_template_id", self.onboarding_template_id, &mut errors),
-            scorecard_template_id: bounded_text("scorecard_template_id", self.scorecard_template_id, &mut errors),
-            review_template_id: bounded_text("review_template_id", self.review_template_id, &mut errors),
+            onboarding_template_id: bounded_text(
+                "onboarding_template_id",
+                self.onboarding_template_id,
+                &mut errors,
+            ),
+            scorecard_template_id: bounded_text(
+                "scorecard_template_id",
+                self.scorecard_template_id,
+                &mut errors,
+            ),
+            review_template_id: bounded_text(
+                "review_template_id",
+                self.review_template_id,
+                &mut errors,
+            ),
             employment_status: self.employment_status,
             employment_basis: self.employment_basis,
             location: bounded_text("location", self.location, &mut errors),
             start_date: self.start_date,
             gender: self.gender,
         };
-        if errors.is_empty() { Ok(patch) } else { Err(ApiError::Invalid(errors)) }
+        if errors.is_empty() {
+            Ok(patch)
+        } else {
+            Err(ApiError::Invalid(errors))
+        }
     }
 }
 
@@ -155,7 +182,9 @@ pub async fn list_users(
     Allowed(caller, can): Allowed<Executive>,
 ) -> Result<JsonOut<UserList>, ApiError> {
     let users = state.app.list_users(&caller, &can).await?;
-    Ok(JsonOut(UserList { users: users.into_iter().map(Into::into).collect() }))
+    Ok(JsonOut(UserList {
+        users: users.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Updates a user's level, template assignments and (on the linked person) employment fields.

@@ -49,7 +49,10 @@ pub struct Me {
     responses((status = 200, body = Me),
         (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub async fn get_me(State(state): State<AppState>, Authed(caller): Authed) -> Result<Json<Me>, ApiError> {
+pub async fn get_me(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Json<Me>, ApiError> {
     let person_id = state.app.linked_person(&caller).await?;
     Ok(Json(Me {
         user: MeUser {
@@ -66,6 +69,10 @@ pub async fn get_me(State(state): State<AppState>, Authed(caller): Authed) -> Re
             name: caller.org.name.clone(),
         },
         access_level: caller.level.to_string(),
-        permissions: caller.permissions().iter().map(ToString::to_string).collect(),
+        permissions: caller
+            .permissions()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }))
 }

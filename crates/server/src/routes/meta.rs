@@ -35,7 +35,9 @@ pub struct Readiness {
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".to_owned() })
+    Json(Health {
+        status: "ok".to_owned(),
+    })
 }
 
 /// Readiness: 200 when the database is reachable and every migration is applied, else 503.
@@ -44,7 +46,10 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let database = match state.app.store.migration_status().await {
         Ok(s) if s.is_current() => "ok".to_owned(),
-        Ok(s) => format!("{} migration(s) pending: run `roster migrate`", s.pending.len()),
+        Ok(s) => format!(
+            "{} migration(s) pending: run `roster migrate`",
+            s.pending.len()
+        ),
         Err(roster_store::Error::Schema(m)) => m,
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -52,8 +57,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let ready = database == "ok";
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }.to_owned(), database };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" }.to_owned(),
+        database,
+    };
     (status, Json(body)).into_response()
 }
 
@@ -68,5 +80,12 @@ pub async fn openapi_json() -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.render();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

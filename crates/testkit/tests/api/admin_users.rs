@@ -4,19 +4,36 @@ use serde_json::json;
 #[tokio::test]
 async fn executives_list_only_their_organizations_users() {
     let t = spawn().await;
-    let a = t.get("/api/admin/users").as_user(t.world.at("executive")).send().await;
+    let a = t
+        .get("/api/admin/users")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
     assert_eq!(a.status, 200, "{}", a.text);
     let users = a.body["users"].as_array().unwrap();
     assert_eq!(users.len(), 5);
     let emails: Vec<&str> = users.iter().map(|u| u["email"].as_str().unwrap()).collect();
-    assert!(emails.iter().all(|e| e.ends_with("@acme.test")), "{emails:?}");
-    let head = users.iter().find(|u| u["email"] == "head@acme.test").unwrap();
+    assert!(
+        emails.iter().all(|e| e.ends_with("@acme.test")),
+        "{emails:?}"
+    );
+    let head = users
+        .iter()
+        .find(|u| u["email"] == "head@acme.test")
+        .unwrap();
     assert_eq!(head["access_level"], "head");
-    assert_eq!(head["person_id"], t.world.at("head").person.unwrap().to_string());
+    assert_eq!(
+        head["person_id"],
+        t.world.at("head").person.unwrap().to_string()
+    );
     for key in ["id", "name", "productive_id", "xero_employee_id"] {
         assert!(head.get(key).is_some(), "{key} present");
     }
-    let g = t.get("/api/admin/users").as_user(&t.world.globex_exec).send().await;
+    let g = t
+        .get("/api/admin/users")
+        .as_user(&t.world.globex_exec)
+        .send()
+        .await;
     assert_eq!(g.body["users"].as_array().unwrap().len(), 2);
 }
 
@@ -24,22 +41,44 @@ async fn executives_list_only_their_organizations_users() {
 async fn admin_users_requires_a_token_and_the_executive_level() {
     let t = spawn().await;
     let id = t.world.at("employee").user.id.to_string();
-    t.get("/api/admin/users").send().await.assert_problem(401, "unauthenticated");
-    t.put(&format!("/api/admin/users/{id}")).json(&json!({})).send().await.assert_problem(401, "unauthenticated");
-    t.delete(&format!("/api/admin/users/{id}")).send().await.assert_problem(401, "unauthenticated");
+    t.get("/api/admin/users")
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+    t.put(&format!("/api/admin/users/{id}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+    t.delete(&format!("/api/admin/users/{id}"))
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
     for level in ["head", "manager", "lead", "employee"] {
         let p = t.world.at(level);
-        t.get("/api/admin/users").as_user(p).send().await.assert_problem(403, "forbidden");
+        t.get("/api/admin/users")
+            .as_user(p)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
         t.put(&format!("/api/admin/users/{id}"))
             .as_user(p)
             .json(&json!({"access_level": "executive"}))
             .send()
             .await
             .assert_problem(403, "forbidden");
-        t.delete(&format!("/api/admin/users/{id}")).as_user(p).send().await.assert_problem(403, "forbidden");
+        t.delete(&format!("/api/admin/users/{id}"))
+            .as_user(p)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
     }
     // Nothing changed.
-    let me = t.get("/api/me").as_user(t.world.at("employee")).send().await;
+    let me = t
+        .get("/api/me")
+        .as_user(t.world.at("employee"))
+        .send()
+        .await;
     assert_eq!(me.body["access_level"], "employee");
 }
 
@@ -66,14 +105,30 @@ async fn updating_a_user_changes_level_templates_and_the_linked_persons_employme
     assert_eq!(a.body["user"]["access_level"], "manager");
     assert_eq!(a.body["user"]["onboarding_template_id"], "tpl-1");
     let me = t.get("/api/me").as_user(target).send().await;
-    assert_eq!(me.body["access_level"], "manager", "the level applies to the user's next request");
+    assert_eq!(
+        me.body["access_level"], "manager",
+        "the level applies to the user's next request"
+    );
 
     let mut tx = t.app.store.read().await.unwrap();
-    let person = tx.org(t.world.acme.id).get_person(target.person.unwrap()).await.unwrap();
+    let person = tx
+        .org(t.world.acme.id)
+        .get_person(target.person.unwrap())
+        .await
+        .unwrap();
     assert_eq!(person.employment.location.as_deref(), Some("Melbourne"));
-    assert_eq!(person.employment.start_date.unwrap().to_string(), "2023-01-15");
-    assert_eq!(person.employment.employment_status, Some(roster_domain::EmploymentStatus::OnLeave));
-    assert_eq!(person.employment.employment_basis, Some(roster_domain::EmploymentBasis::PartTime));
+    assert_eq!(
+        person.employment.start_date.unwrap().to_string(),
+        "2023-01-15"
+    );
+    assert_eq!(
+        person.employment.employment_status,
+        Some(roster_domain::EmploymentStatus::OnLeave)
+    );
+    assert_eq!(
+        person.employment.employment_basis,
+        Some(roster_domain::EmploymentBasis::PartTime)
+    );
     assert_eq!(person.gender, Some(roster_domain::Gender::NonBinary));
     drop(tx);
 
@@ -87,9 +142,17 @@ async fn updating_a_user_changes_level_templates_and_the_linked_persons_employme
     assert_eq!(a.status, 200, "{}", a.text);
     assert!(a.body["user"]["onboarding_template_id"].is_null());
     let mut tx = t.app.store.read().await.unwrap();
-    let person = tx.org(t.world.acme.id).get_person(target.person.unwrap()).await.unwrap();
+    let person = tx
+        .org(t.world.acme.id)
+        .get_person(target.person.unwrap())
+        .await
+        .unwrap();
     assert_eq!(person.employment.location, None);
-    assert_eq!(person.gender, Some(roster_domain::Gender::NonBinary), "absent field unchanged");
+    assert_eq!(
+        person.gender,
+        Some(roster_domain::Gender::NonBinary),
+        "absent field unchanged"
+    );
 }
 
 #[tokio::test]
@@ -98,7 +161,12 @@ async fn malformed_bodies_are_400_and_invalid_values_422_naming_the_field() {
     let exec = t.world.at("executive");
     let path = format!("/api/admin/users/{}", t.world.at("employee").user.id);
     for raw in ["{", "not json", "{\"access_level\": }", ""] {
-        t.put(&path).as_user(exec).raw(raw).send().await.assert_problem(400, "malformed_request");
+        t.put(&path)
+            .as_user(exec)
+            .raw(raw)
+            .send()
+            .await
+            .assert_problem(400, "malformed_request");
     }
     for (body, field) in [
         (json!({"access_level": "boss"}), "access_level"),
@@ -125,7 +193,11 @@ async fn malformed_bodies_are_400_and_invalid_values_422_naming_the_field() {
         .await
         .assert_problem(415, "unsupported_media_type");
     // Nothing was written.
-    let me = t.get("/api/me").as_user(t.world.at("employee")).send().await;
+    let me = t
+        .get("/api/me")
+        .as_user(t.world.at("employee"))
+        .send()
+        .await;
     assert_eq!(me.body["access_level"], "employee");
 }
 
@@ -140,12 +212,25 @@ async fn ids_of_another_organization_or_no_user_are_404() {
         .send()
         .await
         .assert_problem(404, "not_found");
-    t.delete(&format!("/api/admin/users/{foreign}")).as_user(exec).send().await.assert_problem(404, "not_found");
+    t.delete(&format!("/api/admin/users/{foreign}"))
+        .as_user(exec)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
     for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
-        t.put(&format!("/api/admin/users/{bad}")).as_user(exec).json(&json!({})).send().await.assert_problem(404, "not_found");
+        t.put(&format!("/api/admin/users/{bad}"))
+            .as_user(exec)
+            .json(&json!({}))
+            .send()
+            .await
+            .assert_problem(404, "not_found");
     }
     // Globex's employee is untouched.
-    let me = t.get("/api/me").as_user(&t.world.globex_employee).send().await;
+    let me = t
+        .get("/api/me")
+        .as_user(&t.world.globex_employee)
+        .send()
+        .await;
     assert_eq!(me.body["access_level"], "employee");
 }
 
@@ -154,8 +239,16 @@ async fn the_last_executive_cannot_lower_their_own_level() {
     let t = spawn().await;
     let exec = t.world.at("executive");
     let path = format!("/api/admin/users/{}", exec.user.id);
-    t.put(&path).as_user(exec).json(&json!({"access_level": "head"})).send().await.assert_problem(409, "conflict");
-    assert_eq!(t.get("/api/me").as_user(exec).send().await.body["access_level"], "executive");
+    t.put(&path)
+        .as_user(exec)
+        .json(&json!({"access_level": "head"}))
+        .send()
+        .await
+        .assert_problem(409, "conflict");
+    assert_eq!(
+        t.get("/api/me").as_user(exec).send().await.body["access_level"],
+        "executive"
+    );
     // With a second executive, they can.
     let head = t.world.at("head");
     let a = t
@@ -165,9 +258,17 @@ async fn the_last_executive_cannot_lower_their_own_level() {
         .send()
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    let a = t.put(&path).as_user(exec).json(&json!({"access_level": "head"})).send().await;
+    let a = t
+        .put(&path)
+        .as_user(exec)
+        .json(&json!({"access_level": "head"}))
+        .send()
+        .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    assert_eq!(t.get("/api/me").as_user(exec).send().await.body["access_level"], "head");
+    assert_eq!(
+        t.get("/api/me").as_user(exec).send().await.body["access_level"],
+        "head"
+    );
 }
 
 #[tokio::test]
@@ -176,11 +277,24 @@ async fn employment_fields_need_a_linked_person() {
     let exec = &t.world.globex_exec;
     let target = &t.world.globex_employee; // globex people are not in the directory
     let path = format!("/api/admin/users/{}", target.user.id);
-    let a = t.put(&path).as_user(exec).json(&json!({"location": "Sydney", "access_level": "lead"})).send().await;
+    let a = t
+        .put(&path)
+        .as_user(exec)
+        .json(&json!({"location": "Sydney", "access_level": "lead"}))
+        .send()
+        .await;
     a.assert_problem(422, "validation_failed");
     // The whole update was refused: the level did not change either.
-    assert_eq!(t.get("/api/me").as_user(target).send().await.body["access_level"], "employee");
-    let a = t.put(&path).as_user(exec).json(&json!({"access_level": "lead"})).send().await;
+    assert_eq!(
+        t.get("/api/me").as_user(target).send().await.body["access_level"],
+        "employee"
+    );
+    let a = t
+        .put(&path)
+        .as_user(exec)
+        .json(&json!({"access_level": "lead"}))
+        .send()
+        .await;
     assert_eq!(a.status, 200, "{}", a.text);
 }
 
@@ -189,22 +303,47 @@ async fn deleting_a_user_keeps_their_person_unlinked_and_kills_their_token() {
     let t = spawn().await;
     let exec = t.world.at("executive");
     let target = t.world.at("manager");
-    let a = t.delete(&format!("/api/admin/users/{}", target.user.id)).as_user(exec).send().await;
-    assert_eq!((a.status, &a.body), (200, &json!({"ok": true})), "{}", a.text);
-    t.get("/api/me").as_user(target).send().await.assert_problem(401, "unauthenticated");
+    let a = t
+        .delete(&format!("/api/admin/users/{}", target.user.id))
+        .as_user(exec)
+        .send()
+        .await;
+    assert_eq!(
+        (a.status, &a.body),
+        (200, &json!({"ok": true})),
+        "{}",
+        a.text
+    );
+    t.get("/api/me")
+        .as_user(target)
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
     let mut tx = t.app.store.read().await.unwrap();
-    let person = tx.org(t.world.acme.id).get_person(target.person.unwrap()).await.unwrap();
+    let person = tx
+        .org(t.world.acme.id)
+        .get_person(target.person.unwrap())
+        .await
+        .unwrap();
     assert_eq!(person.user, None, "the person stays, unlinked");
     drop(tx);
     let list = t.get("/api/admin/users").as_user(exec).send().await;
     assert_eq!(list.body["users"].as_array().unwrap().len(), 4);
-    t.delete(&format!("/api/admin/users/{}", target.user.id)).as_user(exec).send().await.assert_problem(404, "not_found");
+    t.delete(&format!("/api/admin/users/{}", target.user.id))
+        .as_user(exec)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
 }
 
 #[tokio::test]
 async fn deleting_yourself_is_409() {
     let t = spawn().await;
     let exec = t.world.at("executive");
-    t.delete(&format!("/api/admin/users/{}", exec.user.id)).as_user(exec).send().await.assert_problem(409, "conflict");
+    t.delete(&format!("/api/admin/users/{}", exec.user.id))
+        .as_user(exec)
+        .send()
+        .await
+        .assert_problem(409, "conflict");
     assert_eq!(t.get("/api/me").as_user(exec).send().await.status, 200);
 }

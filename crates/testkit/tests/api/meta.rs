@@ -7,7 +7,10 @@ async fn health_and_readiness() {
     let a = t.get("/healthz").send().await;
     assert_eq!((a.status, a.body.clone()), (200, json!({"status": "ok"})));
     let a = t.get("/readyz").send().await;
-    assert_eq!((a.status, a.body.clone()), (200, json!({"status": "ready", "database": "ok"})));
+    assert_eq!(
+        (a.status, a.body.clone()),
+        (200, json!({"status": "ready", "database": "ok"}))
+    );
 }
 
 #[tokio::test]
@@ -17,7 +20,11 @@ async fn readiness_fails_when_the_database_is_gone() {
     let a = t.get("/readyz").send().await;
     assert_eq!(a.status, 503, "{}", a.text);
     assert_eq!(a.body["status"], "not_ready");
-    assert_eq!(t.get("/healthz").send().await.status, 200, "liveness does not depend on the database");
+    assert_eq!(
+        t.get("/healthz").send().await.status,
+        200,
+        "liveness does not depend on the database"
+    );
 }
 
 #[tokio::test]
@@ -42,10 +49,19 @@ async fn openapi_documents_every_endpoint_with_schemas_and_errors() {
     ] {
         let op = &paths[path][method];
         assert!(op.is_object(), "{method} {path} documented");
-        assert!(op["responses"]["200"].is_object(), "{method} {path} success answer");
+        assert!(
+            op["responses"]["200"].is_object(),
+            "{method} {path} success answer"
+        );
         if path.starts_with("/api/") {
-            assert!(op["responses"]["401"].is_object(), "{method} {path} documents 401");
-            assert!(op["responses"]["403"].is_object(), "{method} {path} documents 403");
+            assert!(
+                op["responses"]["401"].is_object(),
+                "{method} {path} documents 401"
+            );
+            assert!(
+                op["responses"]["403"].is_object(),
+                "{method} {path} documents 403"
+            );
         }
     }
     assert!(paths["/api/admin/users/{id}"]["put"]["requestBody"].is_object());
@@ -57,12 +73,19 @@ async fn openapi_documents_every_endpoint_with_schemas_and_errors() {
 async fn metrics_count_requests_by_route_template_and_status() {
     let t = spawn().await;
     let id = t.world.at("lead").user.id;
-    t.put(&format!("/api/admin/users/{id}")).as_user(t.world.at("employee")).json(&json!({})).send().await;
+    t.put(&format!("/api/admin/users/{id}"))
+        .as_user(t.world.at("employee"))
+        .json(&json!({}))
+        .send()
+        .await;
     let a = t.get("/metrics").send().await;
     assert_eq!(a.status, 200);
     assert!(a.header("content-type").unwrap().starts_with("text/plain"));
     assert!(a.text.contains("roster_http_requests_total"), "{}", a.text);
-    assert!(a.text.contains("route=\"/api/admin/users/{id}\""), "labels use the template, not the id");
+    assert!(
+        a.text.contains("route=\"/api/admin/users/{id}\""),
+        "labels use the template, not the id"
+    );
     assert!(!a.text.contains(&id.to_string()), "no ids in labels");
     assert!(a.text.contains("status=\"403\""));
 }

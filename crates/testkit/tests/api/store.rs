@@ -28,13 +28,20 @@ async fn emails_are_unique_per_organization_but_not_across() {
     let t = spawn().await;
     let now = t.app.clock.now();
     let mut tx = t.app.store.begin().await.unwrap();
-    let err = tx.org(t.world.acme.id).create_person(&person(&t, "head@acme.test"), now).await.unwrap_err();
+    let err = tx
+        .org(t.world.acme.id)
+        .create_person(&person(&t, "head@acme.test"), now)
+        .await
+        .unwrap_err();
     assert!(matches!(err, roster_store::Error::Conflict(_)), "{err:?}");
     drop(tx);
     let mut tx = t.app.store.begin().await.unwrap();
     let mut p = person(&t, "head@acme.test");
     p.org = t.world.globex.id;
-    tx.org(t.world.globex.id).create_person(&p, now).await.unwrap();
+    tx.org(t.world.globex.id)
+        .create_person(&p, now)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -46,7 +53,11 @@ async fn a_manager_must_belong_to_the_same_organization() {
     let mut p = person(&t, "new@globex.test");
     p.org = t.world.globex.id;
     p.manager = t.world.at("executive").person; // an acme person
-    let err = tx.org(t.world.globex.id).create_person(&p, now).await.unwrap_err();
+    let err = tx
+        .org(t.world.globex.id)
+        .create_person(&p, now)
+        .await
+        .unwrap_err();
     assert!(matches!(err, roster_store::Error::Conflict(_)), "{err:?}");
 }
 
@@ -54,7 +65,11 @@ async fn a_manager_must_belong_to_the_same_organization() {
 async fn another_organizations_person_is_not_found() {
     let t = spawn().await;
     let mut tx = t.app.store.read().await.unwrap();
-    let err = tx.org(t.world.globex.id).get_person(t.world.at("head").person.unwrap()).await.unwrap_err();
+    let err = tx
+        .org(t.world.globex.id)
+        .get_person(t.world.at("head").person.unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, roster_store::Error::NotFound(_)), "{err:?}");
 }
 
@@ -68,23 +83,41 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
         let store = t.app.store.clone();
         async move {
             let mut tx = store.begin().await.unwrap();
-            let won = tx.org(org).acquire_lease("sync:productive", holder, at, ttl).await.unwrap();
+            let won = tx
+                .org(org)
+                .acquire_lease("sync:productive", holder, at, ttl)
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             won
         }
     };
     assert!(take("a", now).await);
     assert!(!take("b", now + Duration::seconds(10)).await, "held by a");
-    assert!(take("a", now + Duration::seconds(10)).await, "the holder renews");
-    assert!(take("b", now + Duration::seconds(41)).await, "expired: b takes over");
+    assert!(
+        take("a", now + Duration::seconds(10)).await,
+        "the holder renews"
+    );
+    assert!(
+        take("b", now + Duration::seconds(41)).await,
+        "expired: b takes over"
+    );
     assert!(!take("a", now + Duration::seconds(42)).await);
     let mut tx = t.app.store.begin().await.unwrap();
-    tx.org(org).release_lease("sync:productive", "b").await.unwrap();
+    tx.org(org)
+        .release_lease("sync:productive", "b")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(take("a", now + Duration::seconds(43)).await, "released");
     // Leases are per organization.
     let mut tx = t.app.store.begin().await.unwrap();
-    assert!(tx.org(t.world.globex.id).acquire_lease("sync:productive", "c", now, ttl).await.unwrap());
+    assert!(
+        tx.org(t.world.globex.id)
+            .acquire_lease("sync:productive", "c", now, ttl)
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -98,7 +131,11 @@ async fn concurrent_lease_claims_have_exactly_one_winner() {
         handles.push(tokio::spawn(async move {
             let holder = format!("instance-{i}");
             let mut tx = store.begin().await.unwrap();
-            let won = tx.org(org).acquire_lease("refresh:xero", &holder, now, Duration::seconds(30)).await.unwrap();
+            let won = tx
+                .org(org)
+                .acquire_lease("refresh:xero", &holder, now, Duration::seconds(30))
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             won
         }));
