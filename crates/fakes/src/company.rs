@@ -210,7 +210,11 @@ impl SamplePerson {
 
     /// The name colleagues use: preferred first name and family name.
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.preferred_name.as_deref().unwrap_or(&self.first_name), self.last_name)
+        format!(
+            "{} {}",
+            self.preferred_name.as_deref().unwrap_or(&self.first_name),
+            self.last_name
+        )
     }
 
     /// Paid through Remote (EOR), so absent from Xero.
@@ -246,7 +250,11 @@ struct Shape {
 impl Shape {
     fn of(size: usize) -> Self {
         // At least two payroll-only contractors once there is room for them beside the tree.
-        let contractors = if size < 20 { 1 } else { (size * 3 / 100).max(2) };
+        let contractors = if size < 20 {
+            1
+        } else {
+            (size * 3 / 100).max(2)
+        };
         let members = size - contractors;
         // About one head per twelve people, managers and leads so that spans stay between
         // two and eight for demo sizes; every upper person gets at least one report.
@@ -254,7 +262,12 @@ impl Shape {
         let managers = heads.max(members / 10);
         let leads = managers.max(members / 5);
         let staff = members - 1 - heads - managers - leads;
-        Self { heads, managers, leads, staff }
+        Self {
+            heads,
+            managers,
+            leads,
+            staff,
+        }
     }
 
     fn level(&self, index: usize) -> Level {
@@ -317,7 +330,14 @@ impl SampleCompany {
                 &mut rng,
                 &mut ids,
                 &mut emails,
-                PersonPlan { index, level, contractor, role, domain: &domain, funds: &super_funds },
+                PersonPlan {
+                    index,
+                    level,
+                    contractor,
+                    role,
+                    domain: &domain,
+                    funds: &super_funds,
+                },
             );
             people.push(person);
         }
@@ -362,17 +382,26 @@ impl SampleCompany {
 
     /// A Workspace admin who may be the delegated `sub` for Directory calls.
     pub fn google_admin(&self) -> &SamplePerson {
-        self.people.iter().find(|p| p.is_google_admin).unwrap_or(&self.people[0])
+        self.people
+            .iter()
+            .find(|p| p.is_google_admin)
+            .unwrap_or(&self.people[0])
     }
 
     /// Case-insensitive lookup by work email.
     pub fn person_by_email(&self, email: &str) -> Option<&SamplePerson> {
-        self.people.iter().find(|p| p.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        self.people.iter().find(|p| {
+            p.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
     }
 
     /// Direct reports of `manager`, ascending by index.
     pub fn reports_of(&self, manager: usize) -> impl Iterator<Item = &SamplePerson> {
-        self.people.iter().filter(move |p| p.manager == Some(manager))
+        self.people
+            .iter()
+            .filter(move |p| p.manager == Some(manager))
     }
 
     /// Every manager cycle, each as the indexes on it starting from its smallest.
@@ -393,7 +422,11 @@ impl SampleCompany {
                     1 => {
                         if let Some(pos) = walk.iter().position(|&w| w == i) {
                             let mut cycle = walk[pos..].to_vec();
-                            let min = cycle.iter().enumerate().min_by_key(|(_, v)| **v).map_or(0, |(p, _)| p);
+                            let min = cycle
+                                .iter()
+                                .enumerate()
+                                .min_by_key(|(_, v)| **v)
+                                .map_or(0, |(p, _)| p);
                             cycle.rotate_left(min);
                             cycles.push(cycle);
                         }
@@ -468,10 +501,20 @@ fn assign_roles(shape: &Shape, rng: &mut StdRng) -> HashMap<usize, Role> {
         roles.insert(i, Role::Leaver);
     }
     for i in staff.by_ref().take(remote) {
-        roles.insert(i, Role::Remote { country: rng.gen_range(0..REMOTE_COUNTRIES.len()) });
+        roles.insert(
+            i,
+            Role::Remote {
+                country: rng.gen_range(0..REMOTE_COUNTRIES.len()),
+            },
+        );
     }
     for i in staff.by_ref().take(1) {
-        roles.insert(i, Role::RemoteLeaver { country: rng.gen_range(0..REMOTE_COUNTRIES.len()) });
+        roles.insert(
+            i,
+            Role::RemoteLeaver {
+                country: rng.gen_range(0..REMOTE_COUNTRIES.len()),
+            },
+        );
     }
     for i in staff.take(floaters) {
         roles.insert(i, Role::Floater);
@@ -488,8 +531,20 @@ struct PersonPlan<'a> {
     funds: &'a [SampleSuperFund],
 }
 
-fn generate_person(rng: &mut StdRng, ids: &mut IdSource, emails: &mut EmailBook, plan: PersonPlan<'_>) -> SamplePerson {
-    let PersonPlan { index, level, contractor, role, domain, funds } = plan;
+fn generate_person(
+    rng: &mut StdRng,
+    ids: &mut IdSource,
+    emails: &mut EmailBook,
+    plan: PersonPlan<'_>,
+) -> SamplePerson {
+    let PersonPlan {
+        index,
+        level,
+        contractor,
+        role,
+        domain,
+        funds,
+    } = plan;
     let gender = match rng.gen_range(0..100) {
         0..48 => "F",
         48..96 => "M",
@@ -503,8 +558,13 @@ fn generate_person(rng: &mut StdRng, ids: &mut IdSource, emails: &mut EmailBook,
     };
     let (first, first_ascii) = given[rng.gen_range(0..given.len())];
     let (last, last_ascii) = FAMILY[rng.gen_range(0..FAMILY.len())];
-    let middle_names = rng.gen_bool(0.25).then(|| given[rng.gen_range(0..given.len())].0.to_owned());
-    let nickname = NICKNAMES.iter().find(|(legal, _)| *legal == first).map(|(_, nick)| *nick);
+    let middle_names = rng
+        .gen_bool(0.25)
+        .then(|| given[rng.gen_range(0..given.len())].0.to_owned());
+    let nickname = NICKNAMES
+        .iter()
+        .find(|(legal, _)| *legal == first)
+        .map(|(_, nick)| *nick);
     let preferred_name = nickname.filter(|_| rng.gen_bool(0.6)).map(str::to_owned);
 
     // Productive shows the name people go by; about half of accented names lost their
@@ -525,7 +585,8 @@ fn generate_person(rng: &mut StdRng, ids: &mut IdSource, emails: &mut EmailBook,
     };
 
     let email = if contractor {
-        rng.gen_bool(0.5).then(|| format!("{first_ascii}@{last_ascii}consulting.test"))
+        rng.gen_bool(0.5)
+            .then(|| format!("{first_ascii}@{last_ascii}consulting.test"))
     } else {
         let local_first = match &preferred_name {
             Some(nick) if rng.gen_bool(0.5) => nick.to_lowercase(),
@@ -573,29 +634,57 @@ fn generate_person(rng: &mut StdRng, ids: &mut IdSource, emails: &mut EmailBook,
     let abroad = remote_country.is_some();
     let (suburb, state, postcode) = SUBURBS[rng.gen_range(0..SUBURBS.len())];
     let home_address = (!abroad).then(|| SampleAddress {
-        line1: format!("{} {}", rng.gen_range(1..240), STREETS[rng.gen_range(0..STREETS.len())]),
-        line2: rng.gen_bool(0.15).then(|| format!("Unit {}", rng.gen_range(1..40))),
+        line1: format!(
+            "{} {}",
+            rng.gen_range(1..240),
+            STREETS[rng.gen_range(0..STREETS.len())]
+        ),
+        line2: rng
+            .gen_bool(0.15)
+            .then(|| format!("Unit {}", rng.gen_range(1..40))),
         city: suburb.to_owned(),
         region: state.to_owned(),
         postal_code: postcode.to_owned(),
         country: "AUSTRALIA".to_owned(),
     });
     // 02 5550 xxxx and 0491 570 xxx sit in ranges the Australian regulator reserves for fiction.
-    let phone = (!abroad && rng.gen_bool(0.6)).then(|| format!("02 5550 {:04}", rng.gen_range(0..10_000)));
-    let mobile = rng.gen_bool(0.9).then(|| format!("0491 57{} {:03}", rng.gen_range(0..2), rng.gen_range(0..1000)));
-    let legal_name = format!("{first} {last}");
-    let bank_accounts = if abroad { Vec::new() } else { bank_accounts_for(&legal_name, rng) };
-    let super_membership = (!abroad && !contractor && rng.gen_bool(0.95)).then(|| SampleSuperMembership {
-        membership_id: random_uuid(rng),
-        fund: if rng.gen_bool(0.02) { funds.len() - 1 } else { rng.gen_range(0..funds.len() - 1) },
-        member_number: rng.gen_range(10_000_000..99_999_999u32).to_string(),
+    let phone =
+        (!abroad && rng.gen_bool(0.6)).then(|| format!("02 5550 {:04}", rng.gen_range(0..10_000)));
+    let mobile = rng.gen_bool(0.9).then(|| {
+        format!(
+            "0491 57{} {:03}",
+            rng.gen_range(0..2),
+            rng.gen_range(0..1000)
+        )
     });
+    let legal_name = format!("{first} {last}");
+    let bank_accounts = if abroad {
+        Vec::new()
+    } else {
+        bank_accounts_for(&legal_name, rng)
+    };
+    let super_membership =
+        (!abroad && !contractor && rng.gen_bool(0.95)).then(|| SampleSuperMembership {
+            membership_id: random_uuid(rng),
+            fund: if rng.gen_bool(0.02) {
+                funds.len() - 1
+            } else {
+                rng.gen_range(0..funds.len() - 1)
+            },
+            member_number: rng.gen_range(10_000_000..99_999_999u32).to_string(),
+        });
 
     let member = !contractor;
-    let linkedin_url = (member && rng.gen_bool(0.7))
-        .then(|| format!("https://www.linkedin.com/in/{first_ascii}-{last_ascii}-{:06x}", rng.gen_range(0..0xff_ffffu32)));
+    let linkedin_url = (member && rng.gen_bool(0.7)).then(|| {
+        format!(
+            "https://www.linkedin.com/in/{first_ascii}-{last_ascii}-{:06x}",
+            rng.gen_range(0..0xff_ffffu32)
+        )
+    });
     let updated_days = rng.gen_range(0..400u64).min(tenure_days);
-    let updated_at = (REFERENCE_DATE - Days::new(updated_days)).and_time(NaiveTime::MIN).and_utc()
+    let updated_at = (REFERENCE_DATE - Days::new(updated_days))
+        .and_time(NaiveTime::MIN)
+        .and_utc()
         + TimeDelta::seconds(rng.gen_range(0..86_400));
 
     SamplePerson {
@@ -631,7 +720,12 @@ fn generate_person(rng: &mut StdRng, ids: &mut IdSource, emails: &mut EmailBook,
         productive_id: member.then(|| ids.next_productive_id(rng)),
         xero_employee_id: (!abroad).then(|| random_uuid(rng)),
         google_id: member.then(|| google_id(index, rng)),
-        slack_user_id: member.then(|| format!("U0{}", base36((index as u64 * 48_271 + 1_234_567) % 36u64.pow(7), 7))),
+        slack_user_id: member.then(|| {
+            format!(
+                "U0{}",
+                base36((index as u64 * 48_271 + 1_234_567) % 36u64.pow(7), 7)
+            )
+        }),
         remote_employment_id: abroad.then(|| random_uuid(rng).to_string()),
         linkedin_url,
         updated_at,
@@ -658,7 +752,12 @@ fn bank_accounts_for(name: &str, rng: &mut StdRng) -> Vec<SampleBankAccount> {
 
 /// Sets managers, departments, titles and squads from the shape; heads of department are
 /// spread round-robin so every manager has at least one report.
-fn link_hierarchy(shape: &Shape, people: &mut [SamplePerson], squad_count: usize, rng: &mut StdRng) {
+fn link_hierarchy(
+    shape: &Shape,
+    people: &mut [SamplePerson],
+    squad_count: usize,
+    rng: &mut StdRng,
+) {
     for i in 0..shape.heads {
         let p = &mut people[shape.first_head() + i];
         let (dept, ..) = DEPARTMENTS[i % DEPARTMENTS.len()];
@@ -684,9 +783,15 @@ fn link_hierarchy(shape: &Shape, people: &mut [SamplePerson], squad_count: usize
     for i in 0..shape.staff {
         let at = shape.first_staff() + i;
         let lead = shape.first_lead() + i % shape.leads;
-        set_under(people, at, lead, |d| d.3[rng.gen_range(0..d.3.len())].to_owned());
+        set_under(people, at, lead, |d| {
+            d.3[rng.gen_range(0..d.3.len())].to_owned()
+        });
         // Small companies have more squads than leads: the first staff fill the spare ones.
-        people[at].squad = Some(if i < spare_squads { shape.leads + i } else { i % shape.leads });
+        people[at].squad = Some(if i < spare_squads {
+            shape.leads + i
+        } else {
+            i % shape.leads
+        });
     }
     for p in people.iter_mut() {
         if p.is_contractor {
@@ -696,10 +801,20 @@ fn link_hierarchy(shape: &Shape, people: &mut [SamplePerson], squad_count: usize
     }
 }
 
-type Department = (&'static str, &'static str, &'static str, &'static [&'static str]);
+type Department = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
 
 /// Puts `at` under `manager`, in the manager's department, with the title `title` picks.
-fn set_under(people: &mut [SamplePerson], at: usize, manager: usize, title: impl FnOnce(&Department) -> String) {
+fn set_under(
+    people: &mut [SamplePerson],
+    at: usize,
+    manager: usize,
+    title: impl FnOnce(&Department) -> String,
+) {
     let dept_name = people[manager].department.clone();
     let p = &mut people[at];
     p.manager = Some(manager);
@@ -708,12 +823,19 @@ fn set_under(people: &mut [SamplePerson], at: usize, manager: usize, title: impl
 }
 
 fn department(name: &str) -> &'static Department {
-    DEPARTMENTS.iter().find(|d| d.0 == name).unwrap_or(&DEPARTMENTS[0])
+    DEPARTMENTS
+        .iter()
+        .find(|d| d.0 == name)
+        .unwrap_or(&DEPARTMENTS[0])
 }
 
 /// Applies the cycle and floater roles once the tree exists.
 fn close_manager_cycle(roles: &HashMap<usize, Role>, people: &mut [SamplePerson]) {
-    let mut cycle: Vec<usize> = roles.iter().filter(|(_, r)| **r == Role::Cycle).map(|(i, _)| *i).collect();
+    let mut cycle: Vec<usize> = roles
+        .iter()
+        .filter(|(_, r)| **r == Role::Cycle)
+        .map(|(i, _)| *i)
+        .collect();
     cycle.sort_unstable();
     for (k, &at) in cycle.iter().enumerate() {
         people[at].manager = Some(cycle[(k + 1) % cycle.len()]);
@@ -738,7 +860,9 @@ fn generate_super_funds(rng: &mut StdRng) -> Vec<SampleSuperFund> {
             account_number: None,
             account_name: None,
             electronic_service_address: None,
-            employer_number: rng.gen_bool(0.5).then(|| rng.gen_range(100_000..999_999u32).to_string()),
+            employer_number: rng
+                .gen_bool(0.5)
+                .then(|| rng.gen_range(100_000..999_999u32).to_string()),
         })
         .collect();
     let (family, _) = FAMILY[rng.gen_range(0..FAMILY.len())];
@@ -774,10 +898,17 @@ struct EmailBook {
 
 impl EmailBook {
     fn claim(&mut self, local: &str, domain: &str) -> String {
-        let local: String = local.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+        let local: String = local
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
         let n = self.taken.entry(local.clone()).or_insert(0);
         *n += 1;
-        if *n == 1 { format!("{local}@{domain}") } else { format!("{local}{n}@{domain}") }
+        if *n == 1 {
+            format!("{local}@{domain}")
+        } else {
+            format!("{local}{n}@{domain}")
+        }
     }
 }
 
@@ -789,7 +920,10 @@ struct IdSource {
 
 impl IdSource {
     fn new(rng: &mut StdRng) -> Self {
-        Self { productive: rng.gen_range(100_000..200_000), team: rng.gen_range(400..900) }
+        Self {
+            productive: rng.gen_range(100_000..200_000),
+            team: rng.gen_range(400..900),
+        }
     }
     fn next_productive_id(&mut self, rng: &mut StdRng) -> String {
         self.productive += rng.gen_range(1..8);
@@ -870,8 +1004,14 @@ mod tests {
 
     #[test]
     fn same_seed_and_size_give_identical_companies() {
-        assert_eq!(SampleCompany::generate(7, 60), SampleCompany::generate(7, 60));
-        assert_ne!(SampleCompany::generate(7, 60), SampleCompany::generate(8, 60));
+        assert_eq!(
+            SampleCompany::generate(7, 60),
+            SampleCompany::generate(7, 60)
+        );
+        assert_ne!(
+            SampleCompany::generate(7, 60),
+            SampleCompany::generate(8, 60)
+        );
     }
 
     #[test]
@@ -886,8 +1026,17 @@ mod tests {
             if size >= 25 {
                 assert!(c.depth() >= 4, "depth {} at {size}", c.depth());
             }
-            for level in [Level::Ceo, Level::Head, Level::Manager, Level::Lead, Level::Staff] {
-                assert!(c.people.iter().any(|p| p.level == level), "{level:?} at {size}");
+            for level in [
+                Level::Ceo,
+                Level::Head,
+                Level::Manager,
+                Level::Lead,
+                Level::Staff,
+            ] {
+                assert!(
+                    c.people.iter().any(|p| p.level == level),
+                    "{level:?} at {size}"
+                );
             }
         }
     }
@@ -895,11 +1044,31 @@ mod tests {
     #[test]
     fn demo_company_has_the_promised_mess() {
         let c = SampleCompany::generate(1, 60);
-        assert!(c.people.iter().any(|p| p.is_contractor && p.xero_employee_id.is_some() && p.productive_id.is_none()));
-        assert!(c.people.iter().any(|p| p.email.is_none()), "someone has no email");
-        assert!(c.people.iter().any(|p| p.is_leaver && p.termination_date.is_some()));
-        assert!(c.people.iter().any(|p| p.is_remote() && p.xero_employee_id.is_none()));
-        assert!(c.people.iter().any(|p| p.productive_first_name != p.first_name), "a name differs between providers");
+        assert!(
+            c.people.iter().any(|p| p.is_contractor
+                && p.xero_employee_id.is_some()
+                && p.productive_id.is_none())
+        );
+        assert!(
+            c.people.iter().any(|p| p.email.is_none()),
+            "someone has no email"
+        );
+        assert!(
+            c.people
+                .iter()
+                .any(|p| p.is_leaver && p.termination_date.is_some())
+        );
+        assert!(
+            c.people
+                .iter()
+                .any(|p| p.is_remote() && p.xero_employee_id.is_none())
+        );
+        assert!(
+            c.people
+                .iter()
+                .any(|p| p.productive_first_name != p.first_name),
+            "a name differs between providers"
+        );
         assert_eq!(c.depth(), 5);
         assert!(c.domain.ends_with(".example"));
     }
@@ -928,7 +1097,10 @@ mod tests {
             ("productive", count(&|p| p.productive_id.clone())),
             ("google", count(&|p| p.google_id.clone())),
             ("slack", count(&|p| p.slack_user_id.clone())),
-            ("xero", count(&|p| p.xero_employee_id.map(|u| u.to_string()))),
+            (
+                "xero",
+                count(&|p| p.xero_employee_id.map(|u| u.to_string())),
+            ),
         ] {
             assert_eq!(all, unique, "{name}");
         }
@@ -936,7 +1108,12 @@ mod tests {
 
     #[test]
     fn folding_accents_keeps_plain_letters() {
-        for (from, to) in [("Nguyễn", "Nguyen"), ("Łukasz", "Lukasz"), ("Þórsdóttir", "Thorsdottir"), ("Smith", "Smith")] {
+        for (from, to) in [
+            ("Nguyễn", "Nguyen"),
+            ("Łukasz", "Lukasz"),
+            ("Þórsdóttir", "Thorsdottir"),
+            ("Smith", "Smith"),
+        ] {
             assert_eq!(fold_accents(from), to);
         }
     }

@@ -24,14 +24,30 @@ use serde_json::Value;
 pub enum Fault {
     /// Answer `status` for page `page` (1-based, as the listing counts pages) of
     /// `operation`, every time until [`clear_faults`](crate::xero::XeroFake::clear_faults).
-    FailPage { operation: String, page: u32, status: u16 },
+    FailPage {
+        operation: String,
+        page: u32,
+        status: u16,
+    },
     /// Answer `status` (with the provider's error body) to the next `times` calls.
-    Status { operation: String, status: u16, times: u32 },
+    Status {
+        operation: String,
+        status: u16,
+        times: u32,
+    },
     /// Hold the next `times` calls for `delay` of real time before serving them.
-    Slow { operation: String, delay: Duration, times: u32 },
+    Slow {
+        operation: String,
+        delay: Duration,
+        times: u32,
+    },
     /// Answer the next `times` calls as the provider answers a rate limit, telling the
     /// client to retry after `retry_after_secs` where the provider sends such a hint.
-    RateLimitBurst { operation: String, times: u32, retry_after_secs: u64 },
+    RateLimitBurst {
+        operation: String,
+        times: u32,
+        retry_after_secs: u64,
+    },
     /// Serve the next `times` calls normally but break the JSON body: a required field of
     /// the first record gets the wrong type. The body stays valid JSON.
     MalformedBody { operation: String, times: u32 },
@@ -87,12 +103,18 @@ struct OperationCount {
 impl CallLog {
     /// Calls to `operation`, rejected ones included.
     pub fn count(&self, operation: &str) -> u64 {
-        self.lock().by_operation.get(operation).map_or(0, |c| c.calls)
+        self.lock()
+            .by_operation
+            .get(operation)
+            .map_or(0, |c| c.calls)
     }
 
     /// Calls to `operation` the fake refused: any 4xx/5xx, and Slack's `"ok": false`.
     pub fn rejected(&self, operation: &str) -> u64 {
-        self.lock().by_operation.get(operation).map_or(0, |c| c.rejected)
+        self.lock()
+            .by_operation
+            .get(operation)
+            .map_or(0, |c| c.rejected)
     }
 
     /// All calls to this fake.
@@ -108,7 +130,11 @@ impl CallLog {
 
     /// Calls per operation.
     pub fn counts(&self) -> BTreeMap<String, u64> {
-        self.lock().by_operation.iter().map(|(k, v)| (k.clone(), v.calls)).collect()
+        self.lock()
+            .by_operation
+            .iter()
+            .map(|(k, v)| (k.clone(), v.calls))
+            .collect()
     }
 
     pub fn reset(&self) {
@@ -167,21 +193,28 @@ impl Probe {
     fn plan(&self, operation: &str, page: u32) -> Plan {
         let mut faults = self.faults();
         let mut plan = Plan::default();
-        let slow = faults.iter_mut().filter(|f| f.applies_to(operation)).find_map(|f| match f {
-            Fault::Slow { delay, times, .. } if *times > 0 => Some((*delay, times)),
-            _ => None,
-        });
+        let slow = faults
+            .iter_mut()
+            .filter(|f| f.applies_to(operation))
+            .find_map(|f| match f {
+                Fault::Slow { delay, times, .. } if *times > 0 => Some((*delay, times)),
+                _ => None,
+            });
         if let Some((delay, times)) = slow {
             plan.delay = Some(delay);
             *times -= 1;
         }
         for fault in faults.iter_mut().filter(|f| f.applies_to(operation)) {
             let answer = match fault {
-                Fault::FailPage { page: p, status, .. } if *p == page => Answer::Status(*status),
+                Fault::FailPage {
+                    page: p, status, ..
+                } if *p == page => Answer::Status(*status),
                 Fault::Status { status, times, .. } if *times > 0 => Answer::Status(*status),
-                Fault::RateLimitBurst { retry_after_secs, times, .. } if *times > 0 => {
-                    Answer::RateLimited(*retry_after_secs)
-                }
+                Fault::RateLimitBurst {
+                    retry_after_secs,
+                    times,
+                    ..
+                } if *times > 0 => Answer::RateLimited(*retry_after_secs),
                 _ => continue,
             };
             if let Some(times) = fault.times_mut() {
@@ -191,10 +224,13 @@ impl Probe {
             break;
         }
         if plan.answer.is_none() {
-            let malformed = faults.iter_mut().filter(|f| f.applies_to(operation)).find_map(|f| match f {
-                Fault::MalformedBody { times, .. } if *times > 0 => Some(times),
-                _ => None,
-            });
+            let malformed = faults
+                .iter_mut()
+                .filter(|f| f.applies_to(operation))
+                .find_map(|f| match f {
+                    Fault::MalformedBody { times, .. } if *times > 0 => Some(times),
+                    _ => None,
+                });
             if let Some(times) = malformed {
                 *times -= 1;
                 plan.malformed = true;
@@ -233,7 +269,11 @@ pub(crate) trait Dialect: Send + Sync + 'static {
 
     /// Admits a call before any fault applies: `Err` refuses it with the given answer,
     /// `Ok(Some(slot))` holds `slot` until the call ends (Xero's concurrency limit).
-    fn admit(self: &Arc<Self>, _operation: &str, _headers: &HeaderMap) -> Result<Option<Admission>, Response> {
+    fn admit(
+        self: &Arc<Self>,
+        _operation: &str,
+        _headers: &HeaderMap,
+    ) -> Result<Option<Admission>, Response> {
         Ok(None)
     }
 }
@@ -243,16 +283,26 @@ pub(crate) type Admission = Box<dyn Send>;
 
 /// Counts every routed call and applies armed faults; installed with `route_layer` so that
 /// only requests that matched a route (and so have an operation name) pass through it.
-pub(crate) async fn observe<D: Dialect>(State(dialect): State<Arc<D>>, request: Request, next: Next) -> Response {
+pub(crate) async fn observe<D: Dialect>(
+    State(dialect): State<Arc<D>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let Some(operation) = route.and_then(|r| dialect.operation(request.method(), &r)) else {
         return next.run(request).await;
     };
     let _slot = match dialect.admit(operation, request.headers()) {
         Ok(slot) => slot,
         Err(refusal) => {
-            dialect.probe().calls.record(operation, true, started.elapsed());
+            dialect
+                .probe()
+                .calls
+                .record(operation, true, started.elapsed());
             return refusal;
         }
     };
@@ -262,9 +312,10 @@ pub(crate) async fn observe<D: Dialect>(State(dialect): State<Arc<D>>, request: 
         tokio::time::sleep(delay).await;
     }
     let response = match plan.answer {
-        Some(Answer::Status(status)) => {
-            dialect.error(operation, StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        }
+        Some(Answer::Status(status)) => dialect.error(
+            operation,
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ),
         Some(Answer::RateLimited(secs)) => dialect.rate_limited(operation, secs),
         None if plan.malformed => malform(next.run(request).await, dialect.required_keys()).await,
         None => next.run(request).await,
@@ -272,7 +323,10 @@ pub(crate) async fn observe<D: Dialect>(State(dialect): State<Arc<D>>, request: 
     let refused = response.status().is_client_error()
         || response.status().is_server_error()
         || response.extensions().get::<Refused>().is_some();
-    dialect.probe().calls.record(operation, refused, started.elapsed());
+    dialect
+        .probe()
+        .calls
+        .record(operation, refused, started.elapsed());
     response
 }
 
@@ -291,7 +345,9 @@ async fn malform(response: Response, required: &[&str]) -> Response {
         value = Value::Object(serde_json::Map::new());
     }
     let bytes = serde_json::to_vec(&value).unwrap_or_default();
-    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -330,7 +386,10 @@ mod tests {
     #[test]
     fn malformed_body_retypes_the_first_required_field_of_the_first_record() {
         let mut body = json!({"Id": "x", "Employees": [{"FirstName": "Ann", "EmployeeID": "e1"}, {"EmployeeID": "e2"}]});
-        assert!(break_first_required(&mut body, &["EmployeeID", "FirstName"]));
+        assert!(break_first_required(
+            &mut body,
+            &["EmployeeID", "FirstName"]
+        ));
         assert_eq!(body["Employees"][0]["EmployeeID"], json!(12_345));
         assert_eq!(body["Employees"][1]["EmployeeID"], json!("e2"));
     }
@@ -338,22 +397,49 @@ mod tests {
     #[test]
     fn status_faults_run_out_and_fail_page_does_not() {
         let probe = Probe::default();
-        probe.inject(Fault::Status { operation: "a".into(), status: 503, times: 1 });
-        probe.inject(Fault::FailPage { operation: "a".into(), page: 2, status: 500 });
-        assert!(matches!(probe.plan("a", 1).answer, Some(Answer::Status(503))));
+        probe.inject(Fault::Status {
+            operation: "a".into(),
+            status: 503,
+            times: 1,
+        });
+        probe.inject(Fault::FailPage {
+            operation: "a".into(),
+            page: 2,
+            status: 500,
+        });
+        assert!(matches!(
+            probe.plan("a", 1).answer,
+            Some(Answer::Status(503))
+        ));
         assert!(probe.plan("a", 1).answer.is_none());
         for _ in 0..3 {
-            assert!(matches!(probe.plan("a", 2).answer, Some(Answer::Status(500))));
+            assert!(matches!(
+                probe.plan("a", 2).answer,
+                Some(Answer::Status(500))
+            ));
         }
-        assert!(probe.plan("b", 2).answer.is_none(), "other operations are untouched");
+        assert!(
+            probe.plan("b", 2).answer.is_none(),
+            "other operations are untouched"
+        );
     }
 
     #[test]
     fn wildcard_fault_applies_to_every_operation() {
         let probe = Probe::default();
-        probe.inject(Fault::RateLimitBurst { operation: "*".into(), times: 2, retry_after_secs: 3 });
-        assert!(matches!(probe.plan("x", 1).answer, Some(Answer::RateLimited(3))));
-        assert!(matches!(probe.plan("y", 1).answer, Some(Answer::RateLimited(3))));
+        probe.inject(Fault::RateLimitBurst {
+            operation: "*".into(),
+            times: 2,
+            retry_after_secs: 3,
+        });
+        assert!(matches!(
+            probe.plan("x", 1).answer,
+            Some(Answer::RateLimited(3))
+        ));
+        assert!(matches!(
+            probe.plan("y", 1).answer,
+            Some(Answer::RateLimited(3))
+        ));
         assert!(probe.plan("z", 1).answer.is_none());
     }
 
@@ -363,7 +449,15 @@ mod tests {
         log.record("a", false, Duration::from_millis(2));
         log.record("a", true, Duration::from_millis(3));
         log.record("b", false, Duration::from_millis(5));
-        assert_eq!((log.count("a"), log.rejected("a"), log.count("b"), log.total()), (2, 1, 1, 3));
+        assert_eq!(
+            (
+                log.count("a"),
+                log.rejected("a"),
+                log.count("b"),
+                log.total()
+            ),
+            (2, 1, 1, 3)
+        );
         assert_eq!(log.serving_time(), Duration::from_millis(10));
         log.reset();
         assert_eq!(log.total(), 0);

@@ -65,7 +65,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { per_user_per_minute: 2_400 }
+        Self {
+            per_user_per_minute: 2_400,
+        }
     }
 }
 
@@ -81,7 +83,8 @@ const GOOGLE_TOKEN_AUDIENCE: &str = "https://oauth2.googleapis.com/token";
 const BUILT_IN_SERVICE_ACCOUNT: &str = "roster-sync@roster-demo.iam.gserviceaccount.com";
 const BUILT_IN_KEY_ID: &str = "5f0c6a1e0d4b2c3a9e8f7d6c5b4a39281706f5e4";
 
-pub const SCOPE_DIRECTORY_USER_READONLY: &str = "https://www.googleapis.com/auth/admin.directory.user.readonly";
+pub const SCOPE_DIRECTORY_USER_READONLY: &str =
+    "https://www.googleapis.com/auth/admin.directory.user.readonly";
 pub const SCOPE_DIRECTORY_USER: &str = "https://www.googleapis.com/auth/admin.directory.user";
 pub const SCOPE_CALENDAR_READONLY: &str = "https://www.googleapis.com/auth/calendar.readonly";
 pub const SCOPE_CALENDAR: &str = "https://www.googleapis.com/auth/calendar";
@@ -101,9 +104,14 @@ impl ServiceAccount {
         Self {
             client_email: client_email.into(),
             public_key_pem: public_key_pem.into(),
-            delegated_scopes: [SCOPE_DIRECTORY_USER_READONLY, SCOPE_DIRECTORY_USER, SCOPE_CALENDAR_READONLY, SCOPE_CALENDAR]
-                .map(str::to_owned)
-                .to_vec(),
+            delegated_scopes: [
+                SCOPE_DIRECTORY_USER_READONLY,
+                SCOPE_DIRECTORY_USER,
+                SCOPE_CALENDAR_READONLY,
+                SCOPE_CALENDAR,
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -116,23 +124,35 @@ pub struct GoogleFake {
 
 impl fmt::Debug for GoogleFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GoogleFake").field("base_url", &self.serving.base_url()).finish_non_exhaustive()
+        f.debug_struct("GoogleFake")
+            .field("base_url", &self.serving.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl GoogleFake {
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let mut accounts = HashMap::new();
         accounts.insert(
             BUILT_IN_SERVICE_ACCOUNT.to_owned(),
             ServiceAccount::new(BUILT_IN_SERVICE_ACCOUNT, SERVICE_ACCOUNT_PUBLIC_PEM),
         );
-        let leave_calendar_id = format!("c_{}@group.calendar.google.com", &hex_of(&company.domain)[..26]);
+        let leave_calendar_id = format!(
+            "c_{}@group.calendar.google.com",
+            &hex_of(&company.domain)[..26]
+        );
         let state = Arc::new(GoogleState {
             base_url: bound.base_url(),
             signer: Signer::provider()?,
@@ -141,7 +161,10 @@ impl GoogleFake {
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
-            auth: Mutex::new(Auth { accounts, ..Auth::default() }),
+            auth: Mutex::new(Auth {
+                accounts,
+                ..Auth::default()
+            }),
             quota: Mutex::new(HashMap::new()),
         });
         let serving = bound.serve(router(state.clone()));
@@ -210,7 +233,9 @@ impl GoogleFake {
     }
 
     pub fn register_service_account(&self, account: ServiceAccount) {
-        lock(&self.state.auth).accounts.insert(account.client_email.clone(), account);
+        lock(&self.state.auth)
+            .accounts
+            .insert(account.client_email.clone(), account);
     }
 
     /// Refuse assertions from unregistered service accounts (off by default: demo rule).
@@ -226,9 +251,18 @@ impl GoogleFake {
     /// An access token as the JWT-bearer flow would issue it, for tests that skip the flow.
     pub fn issue_access_token(&self, subject: Option<&str>, scopes: &[&str]) -> String {
         let now = self.state.clock.now();
-        let subject = subject.and_then(|s| self.state.company.person_by_email(s)).map(|p| p.index);
+        let subject = subject
+            .and_then(|s| self.state.company.person_by_email(s))
+            .map(|p| p.index);
         let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-        lock(&self.state.auth).issue(Grant::Delegated { account: BUILT_IN_SERVICE_ACCOUNT.to_owned(), subject }, scopes, now)
+        lock(&self.state.auth).issue(
+            Grant::Delegated {
+                account: BUILT_IN_SERVICE_ACCOUNT.to_owned(),
+                subject,
+            },
+            scopes,
+            now,
+        )
     }
 
     /// From now on `token` answers 401 `authError`.
@@ -279,7 +313,10 @@ struct Auth {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Grant {
     /// A service account, impersonating `subject` (a person index) when delegated.
-    Delegated { account: String, subject: Option<usize> },
+    Delegated {
+        account: String,
+        subject: Option<usize>,
+    },
     /// A person signed in through OIDC.
     User { person: usize },
 }
@@ -294,7 +331,14 @@ struct Token {
 impl Auth {
     fn issue(&mut self, grant: Grant, scopes: Vec<String>, now: DateTime<Utc>) -> String {
         let token = random_token("ya29.fake-", 24);
-        self.tokens.insert(token.clone(), Token { grant, scopes, expires_at: now + TimeDelta::seconds(ACCESS_TOKEN_LIFETIME) });
+        self.tokens.insert(
+            token.clone(),
+            Token {
+                grant,
+                scopes,
+                expires_at: now + TimeDelta::seconds(ACCESS_TOKEN_LIFETIME),
+            },
+        );
         token
     }
 }
@@ -305,11 +349,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn hex_of(s: &str) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Google's JSON error envelope (providers.md §3).
-pub(crate) fn google_error(status: StatusCode, message: &str, reason: &str, domain: &str) -> Response {
+pub(crate) fn google_error(
+    status: StatusCode,
+    message: &str,
+    reason: &str,
+    domain: &str,
+) -> Response {
     let body = json!({
         "error": {
             "code": status.as_u16(),
@@ -379,7 +431,9 @@ impl GoogleState {
 
     /// The live token of a request, or Google's 401.
     fn token(&self, headers: &HeaderMap) -> Result<Token, Response> {
-        let Some(raw) = bearer(headers) else { return Err(unauthenticated(true)) };
+        let Some(raw) = bearer(headers) else {
+            return Err(unauthenticated(true));
+        };
         let auth = lock(&self.auth);
         match auth.tokens.get(raw) {
             Some(token) if self.now() < token.expires_at => Ok(token.clone()),
@@ -393,8 +447,13 @@ impl GoogleState {
         let limit = lock(&self.limits).per_user_per_minute;
         let now = self.now();
         let mut quota = lock(&self.quota);
-        let window = quota.entry(key).or_insert_with(|| SlidingWindow::new(limit, TimeDelta::minutes(1)));
-        window.hit(now).map(|_| ()).map_err(|_| user_rate_limit_exceeded())
+        let window = quota
+            .entry(key)
+            .or_insert_with(|| SlidingWindow::new(limit, TimeDelta::minutes(1)));
+        window
+            .hit(now)
+            .map(|_| ())
+            .map_err(|_| user_rate_limit_exceeded())
     }
 }
 
@@ -419,8 +478,13 @@ impl Dialect for GoogleState {
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
         let q = pairs(query);
-        let size = first(&q, "maxResults").and_then(|m| m.parse::<usize>().ok()).unwrap_or(directory::DEFAULT_PAGE_SIZE).max(1);
-        let offset = first(&q, "pageToken").and_then(directory::decode_page_token).unwrap_or(0);
+        let size = first(&q, "maxResults")
+            .and_then(|m| m.parse::<usize>().ok())
+            .unwrap_or(directory::DEFAULT_PAGE_SIZE)
+            .max(1);
+        let offset = first(&q, "pageToken")
+            .and_then(directory::decode_page_token)
+            .unwrap_or(0);
         (offset / size + 1) as u32
     }
 
@@ -430,7 +494,12 @@ impl Dialect for GoogleState {
             500 => "internalError",
             _ => "failed",
         };
-        google_error(status, status.canonical_reason().unwrap_or("Error"), reason, "global")
+        google_error(
+            status,
+            status.canonical_reason().unwrap_or("Error"),
+            reason,
+            "global",
+        )
     }
 
     /// Google's throttling answer carries no `Retry-After`; clients back off exponentially.
@@ -459,17 +528,19 @@ fn router(state: Arc<GoogleState>) -> Router {
 }
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, axum::Json(json!({ "error": error, "error_description": description }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
 }
 
 fn invalid_grant(description: &str) -> Response {
     token_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-const TIMEFRAME: &str =
-    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.";
-const UNAUTHORIZED_CLIENT: &str =
-    "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.";
+const TIMEFRAME: &str = "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.";
+const UNAUTHORIZED_CLIENT: &str = "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.";
 
 #[derive(Debug, Deserialize)]
 struct Assertion {
@@ -482,19 +553,35 @@ struct Assertion {
 }
 
 /// `POST /token`: JWT bearer for service accounts, authorization code for OIDC sign-in.
-async fn token(State(state): State<Arc<GoogleState>>, headers: HeaderMap, body: String) -> Response {
+async fn token(
+    State(state): State<Arc<GoogleState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let form = pairs(&body);
     match first(&form, "grant_type") {
         Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => jwt_bearer(&state, &form),
         Some("authorization_code") => oidc::exchange_code(&state, &headers, &form),
-        Some(_) => token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Invalid grant_type"),
-        None => token_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: grant_type"),
+        Some(_) => token_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Invalid grant_type",
+        ),
+        None => token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: grant_type",
+        ),
     }
 }
 
 fn jwt_bearer(state: &GoogleState, form: &[(String, String)]) -> Response {
     let Some(assertion) = first(form, "assertion") else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: assertion");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: assertion",
+        );
     };
     let Ok(header) = jsonwebtoken::decode_header(assertion) else {
         return invalid_grant("Invalid JWT Signature.");
@@ -510,16 +597,25 @@ fn jwt_bearer(state: &GoogleState, form: &[(String, String)]) -> Response {
         let auth = lock(&state.auth);
         match auth.accounts.get(&issuer) {
             Some(account) => Some(account.clone()),
-            None if auth.strict_accounts || says_invalid(&issuer) || !issuer.ends_with(".gserviceaccount.com") => {
+            None if auth.strict_accounts
+                || says_invalid(&issuer)
+                || !issuer.ends_with(".gserviceaccount.com") =>
+            {
                 return invalid_grant("Invalid grant: account not found");
             }
             None => None,
         }
     };
-    if account.as_ref().is_some_and(|a| !signature_ok(assertion, &a.public_key_pem)) {
+    if account
+        .as_ref()
+        .is_some_and(|a| !signature_ok(assertion, &a.public_key_pem))
+    {
         return invalid_grant("Invalid JWT Signature.");
     }
-    let audience_ok = claims.aud.as_deref().is_some_and(|a| a == GOOGLE_TOKEN_AUDIENCE || a == format!("{}/token", state.base_url));
+    let audience_ok = claims
+        .aud
+        .as_deref()
+        .is_some_and(|a| a == GOOGLE_TOKEN_AUDIENCE || a == format!("{}/token", state.base_url));
     if !audience_ok {
         return invalid_grant("Invalid JWT: Failed audience check.");
     }
@@ -527,29 +623,58 @@ fn jwt_bearer(state: &GoogleState, form: &[(String, String)]) -> Response {
     let (Some(iat), Some(exp)) = (claims.iat, claims.exp) else {
         return invalid_grant(TIMEFRAME);
     };
-    if exp <= iat || exp - iat > MAX_ASSERTION_LIFETIME || iat > now + ALLOWED_SKEW || exp < now - ALLOWED_SKEW {
+    if exp <= iat
+        || exp - iat > MAX_ASSERTION_LIFETIME
+        || iat > now + ALLOWED_SKEW
+        || exp < now - ALLOWED_SKEW
+    {
         return invalid_grant(TIMEFRAME);
     }
-    let scopes: Vec<String> = claims.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let scopes: Vec<String> = claims
+        .scope
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     if scopes.is_empty() {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_scope", "Empty or missing scope not allowed.");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "Empty or missing scope not allowed.",
+        );
     }
     let subject = match claims.sub.as_deref() {
         None => None,
         Some(email) => {
-            let person = state.company.person_by_email(email).filter(|p| p.google_id.is_some() && p.is_active);
+            let person = state
+                .company
+                .person_by_email(email)
+                .filter(|p| p.google_id.is_some() && p.is_active);
             let Some(person) = person else {
                 return invalid_grant("Invalid email or User ID");
             };
             // Domain-wide delegation: every requested scope must be granted to the account.
-            let granted = account.as_ref().is_none_or(|a| scopes.iter().all(|s| a.delegated_scopes.contains(s)));
+            let granted = account
+                .as_ref()
+                .is_none_or(|a| scopes.iter().all(|s| a.delegated_scopes.contains(s)));
             if !granted {
-                return token_error(StatusCode::UNAUTHORIZED, "unauthorized_client", UNAUTHORIZED_CLIENT);
+                return token_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized_client",
+                    UNAUTHORIZED_CLIENT,
+                );
             }
             Some(person.index)
         }
     };
-    let access_token = lock(&state.auth).issue(Grant::Delegated { account: issuer, subject }, scopes, state.now());
+    let access_token = lock(&state.auth).issue(
+        Grant::Delegated {
+            account: issuer,
+            subject,
+        },
+        scopes,
+        state.now(),
+    );
     let body = json!({ "access_token": access_token, "expires_in": ACCESS_TOKEN_LIFETIME - 1, "token_type": "Bearer" });
     (StatusCode::OK, axum::Json(body)).into_response()
 }
@@ -562,7 +687,9 @@ fn peek_claims(jwt: &str) -> Option<Assertion> {
 }
 
 fn signature_ok(jwt: &str, public_key_pem: &str) -> bool {
-    let Ok(key) = DecodingKey::from_rsa_pem(public_key_pem.as_bytes()) else { return false };
+    let Ok(key) = DecodingKey::from_rsa_pem(public_key_pem.as_bytes()) else {
+        return false;
+    };
     let mut validation = Validation::new(Algorithm::RS256);
     // Time and audience are checked against the injected clock above, not the wall clock.
     validation.validate_exp = false;

@@ -10,7 +10,8 @@ use rand::Rng as _;
 use serde::Serialize;
 
 /// The private key of the test service account; it belongs to the *client* side.
-pub(crate) const SERVICE_ACCOUNT_PRIVATE_PEM: &str = include_str!("../keys/service_account.key.pem");
+pub(crate) const SERVICE_ACCOUNT_PRIVATE_PEM: &str =
+    include_str!("../keys/service_account.key.pem");
 pub(crate) const SERVICE_ACCOUNT_PUBLIC_PEM: &str = include_str!("../keys/service_account.pub.pem");
 /// The fakes' own signing key (Google id_tokens, Xero access and id tokens).
 const PROVIDER_PRIVATE_PEM: &str = include_str!("../keys/provider_signing.key.pem");
@@ -33,7 +34,8 @@ impl std::fmt::Debug for Signer {
 
 impl Signer {
     pub(crate) fn provider() -> io::Result<Self> {
-        let key = EncodingKey::from_rsa_pem(PROVIDER_PRIVATE_PEM.as_bytes()).map_err(io::Error::other)?;
+        let key =
+            EncodingKey::from_rsa_pem(PROVIDER_PRIVATE_PEM.as_bytes()).map_err(io::Error::other)?;
         Ok(Self { key })
     }
 

@@ -2,10 +2,11 @@
 
 pub mod company;
 pub mod faults;
-mod keys;
-mod serve;
 pub mod google;
+mod keys;
 pub mod productive;
+mod serve;
+pub mod remote;
 pub mod slack;
 pub mod xero;
 

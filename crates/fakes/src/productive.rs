@@ -51,7 +51,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { per_10_seconds: 100, per_30_minutes: 4_000 }
+        Self {
+            per_10_seconds: 100,
+            per_30_minutes: 4_000,
+        }
     }
 }
 
@@ -68,16 +71,25 @@ pub struct ProductiveFake {
 
 impl fmt::Debug for ProductiveFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProductiveFake").field("base_url", &self.serving.base_url()).finish_non_exhaustive()
+        f.debug_struct("ProductiveFake")
+            .field("base_url", &self.serving.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl ProductiveFake {
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let extras = extra_people(&company);
         let state = Arc::new(ProductiveState {
@@ -153,11 +165,34 @@ struct Extra {
 }
 
 fn extra_people(company: &SampleCompany) -> Vec<Extra> {
-    let top: u64 = company.people.iter().filter_map(|p| p.productive_id.as_deref()?.parse().ok()).max().unwrap_or(100_000);
-    let squad = |i: usize| company.squads.get(i).map_or("Platform", |s| s.name.as_str()).to_owned();
+    let top: u64 = company
+        .people
+        .iter()
+        .filter_map(|p| p.productive_id.as_deref()?.parse().ok())
+        .max()
+        .unwrap_or(100_000);
+    let squad = |i: usize| {
+        company
+            .squads
+            .get(i)
+            .map_or("Platform", |s| s.name.as_str())
+            .to_owned()
+    };
     vec![
-        Extra { id: (top + 11).to_string(), first_name: "Future".into(), last_name: format!("Hire ({})", squad(0)), email: None, person_type: 3 },
-        Extra { id: (top + 12).to_string(), first_name: "Contract".into(), last_name: format!("Designer ({})", squad(1)), email: None, person_type: 3 },
+        Extra {
+            id: (top + 11).to_string(),
+            first_name: "Future".into(),
+            last_name: format!("Hire ({})", squad(0)),
+            email: None,
+            person_type: 3,
+        },
+        Extra {
+            id: (top + 12).to_string(),
+            first_name: "Contract".into(),
+            last_name: format!("Designer ({})", squad(1)),
+            email: None,
+            person_type: 3,
+        },
         Extra {
             id: (top + 13).to_string(),
             first_name: "Casey".into(),
@@ -175,13 +210,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Productive's error document. Only the 400 body is documented (providers.md §2); the
 /// others follow the same `errors[]` shape (inferred).
 fn error(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = json!({ "errors": [{ "status": status.as_u16(), "title": title, "detail": detail }] });
+    let body =
+        json!({ "errors": [{ "status": status.as_u16(), "title": title, "detail": detail }] });
     json_api(status, &body)
 }
 
 fn json_api(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, axum::Json(body.clone())).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API));
     response
 }
 
@@ -203,11 +241,19 @@ impl Dialect for ProductiveState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        pairs(query).iter().find(|(k, _)| k == "page[number]").and_then(|(_, v)| v.parse().ok()).unwrap_or(1)
+        pairs(query)
+            .iter()
+            .find(|(k, _)| k == "page[number]")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1)
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
-        error(status, status.canonical_reason().unwrap_or("Error"), "Injected failure")
+        error(
+            status,
+            status.canonical_reason().unwrap_or("Error"),
+            "Injected failure",
+        )
     }
 
     fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
@@ -222,37 +268,71 @@ impl Dialect for ProductiveState {
 /// 429. Productive documents the limit but not its headers: `Retry-After` here is the fake's
 /// own courtesy, so clients must also cope without it (providers.md §2).
 fn too_many(retry_after_secs: u64) -> Response {
-    let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", "Rate limit exceeded");
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too Many Requests",
+        "Rate limit exceeded",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     response
 }
 
 fn router(state: Arc<ProductiveState>) -> Router {
     Router::new()
         .route("/api/v2/people", get(list_people).post(read_only))
-        .route("/api/v2/people/{id}", get(get_person).patch(read_only).delete(read_only))
+        .route(
+            "/api/v2/people/{id}",
+            get(get_person).patch(read_only).delete(read_only),
+        )
         .route("/api/v2/teams", get(list_teams).post(read_only))
-        .route("/api/v2/team_memberships", get(list_team_memberships).post(read_only))
+        .route(
+            "/api/v2/team_memberships",
+            get(list_team_memberships).post(read_only),
+        )
         .route("/api/v2/organizations", get(list_organizations))
-        .route("/api/v2/organization_memberships", get(list_organization_memberships))
+        .route(
+            "/api/v2/organization_memberships",
+            get(list_organization_memberships),
+        )
         .route_layer(from_fn_with_state(state.clone(), gate))
-        .route_layer(from_fn_with_state(state.clone(), observe::<ProductiveState>))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            observe::<ProductiveState>,
+        ))
         .with_state(state)
 }
 
 /// Token, organization, rate limit and content type, in that order, for every route.
 async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let Some(token) = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::trim).filter(|t| !t.is_empty()) else {
-        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Missing X-Auth-Token header");
+    let Some(token) = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Missing X-Auth-Token header",
+        );
     };
     let well_formed = token.bytes().all(|b| b.is_ascii_graphic());
     if !well_formed || says_invalid(token) || lock(&state.revoked).contains(token) {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid token");
     }
-    let org = headers.get("x-organization-id").and_then(|v| v.to_str().ok()).map(str::trim);
+    let org = headers
+        .get("x-organization-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     if org != Some(state.company.productive_org_id.as_str()) {
-        return error(StatusCode::FORBIDDEN, "Forbidden", "You are not a member of this organization");
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "You are not a member of this organization",
+        );
     }
     let token = token.to_owned();
     let limits = *lock(&state.limits);
@@ -260,7 +340,10 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
     let verdict = {
         let mut windows = lock(&state.windows);
         let (short, long) = windows.entry(token).or_insert_with(|| {
-            (SlidingWindow::new(limits.per_10_seconds, TimeDelta::seconds(10)), SlidingWindow::new(limits.per_30_minutes, TimeDelta::minutes(30)))
+            (
+                SlidingWindow::new(limits.per_10_seconds, TimeDelta::seconds(10)),
+                SlidingWindow::new(limits.per_30_minutes, TimeDelta::minutes(30)),
+            )
         });
         match (short.remaining(now), long.remaining(now)) {
             (0, _) => short.hit(now).err(),
@@ -275,16 +358,31 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
     if let Some(wait) = verdict {
         return too_many(retry_after_secs(wait));
     }
-    let is_write = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE);
-    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let is_write = matches!(
+        *request.method(),
+        Method::POST | Method::PATCH | Method::PUT | Method::DELETE
+    );
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if is_write && !content_type.starts_with(JSON_API) {
-        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type", "Content-Type must be application/vnd.api+json");
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type",
+            "Content-Type must be application/vnd.api+json",
+        );
     }
     next.run(request).await
 }
 
 async fn read_only() -> Response {
-    error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", "The Roster fake of Productive is read-only")
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed",
+        "The Roster fake of Productive is read-only",
+    )
 }
 
 /// `filter[x]=v` or `filter[x][op]=v`, with comma-separated values meaning "any of".
@@ -304,9 +402,21 @@ struct ListQuery {
     raw: Vec<(String, String)>,
 }
 
-fn parse_list(query: Option<&str>, allowed_filters: &[&str], allowed_sorts: &[&str], allow_manager: bool) -> Result<ListQuery, Response> {
+fn parse_list(
+    query: Option<&str>,
+    allowed_filters: &[&str],
+    allowed_sorts: &[&str],
+    allow_manager: bool,
+) -> Result<ListQuery, Response> {
     let raw = pairs(query.unwrap_or_default());
-    let mut q = ListQuery { filters: Vec::new(), page: 1, size: DEFAULT_PAGE_SIZE, include_manager: false, sort: None, raw: raw.clone() };
+    let mut q = ListQuery {
+        filters: Vec::new(),
+        page: 1,
+        size: DEFAULT_PAGE_SIZE,
+        include_manager: false,
+        sort: None,
+        raw: raw.clone(),
+    };
     for (key, value) in &raw {
         if let Some(rest) = key.strip_prefix("filter[") {
             let (name, op) = match rest.split_once("][") {
@@ -314,7 +424,11 @@ fn parse_list(query: Option<&str>, allowed_filters: &[&str], allowed_sorts: &[&s
                 None => (rest.trim_end_matches(']'), "eq"),
             };
             if !allowed_filters.contains(&name) {
-                return Err(error(StatusCode::BAD_REQUEST, "Unsupported Filter", &format!("Filter '{name}' is not supported on this endpoint")));
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "Unsupported Filter",
+                    &format!("Filter '{name}' is not supported on this endpoint"),
+                ));
             }
             let negate = match op {
                 "eq" => false,
@@ -323,17 +437,25 @@ fn parse_list(query: Option<&str>, allowed_filters: &[&str], allowed_sorts: &[&s
                     return Err(error(
                         StatusCode::BAD_REQUEST,
                         "Unsupported Filter",
-                        &format!("Operator '{other}' is not supported for filter '{name}' by the fake"),
+                        &format!(
+                            "Operator '{other}' is not supported for filter '{name}' by the fake"
+                        ),
                     ));
                 }
             };
-            q.filters.push(Filter { name: name.to_owned(), negate, values: value.split(',').map(|v| v.trim().to_owned()).collect() });
+            q.filters.push(Filter {
+                name: name.to_owned(),
+                negate,
+                values: value.split(',').map(|v| v.trim().to_owned()).collect(),
+            });
         } else if key == "page[number]" || key == "page[size]" {
-            let n: usize = value
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| error(StatusCode::BAD_REQUEST, "Bad Request", &format!("Invalid value '{value}' for {key}")))?;
+            let n: usize = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request",
+                    &format!("Invalid value '{value}' for {key}"),
+                )
+            })?;
             if key == "page[number]" {
                 q.page = n;
             } else {
@@ -346,13 +468,23 @@ fn parse_list(query: Option<&str>, allowed_filters: &[&str], allowed_sorts: &[&s
                     q.include_manager = true;
                 } else {
                     // JSON:API 1.0 §Inclusion of Related Resources: an unknown path is a 400.
-                    return Err(error(StatusCode::BAD_REQUEST, "Bad Request", &format!("Relationship '{path}' cannot be included")));
+                    return Err(error(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request",
+                        &format!("Relationship '{path}' cannot be included"),
+                    ));
                 }
             }
         } else if key == "sort" {
-            let (field, descending) = value.strip_prefix('-').map_or((value.as_str(), false), |f| (f, true));
+            let (field, descending) = value
+                .strip_prefix('-')
+                .map_or((value.as_str(), false), |f| (f, true));
             if !allowed_sorts.contains(&field) {
-                return Err(error(StatusCode::BAD_REQUEST, "Bad Request", &format!("Sort '{field}' is not supported on this endpoint")));
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request",
+                    &format!("Sort '{field}' is not supported on this endpoint"),
+                ));
             }
             q.sort = Some((field.to_owned(), descending));
         }
@@ -364,13 +496,21 @@ impl ListQuery {
     fn matches(&self, value_of: impl Fn(&str) -> Option<String>) -> bool {
         self.filters.iter().all(|f| {
             let actual = value_of(&f.name);
-            let hit = f.values.iter().any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v)));
+            let hit = f
+                .values
+                .iter()
+                .any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v)));
             hit != f.negate
         })
     }
 
     /// The page of `items`, with JSON:API `meta` and `links`.
-    fn page<T>(&self, state: &ProductiveState, path: &str, items: Vec<T>) -> (Vec<T>, Value, Value) {
+    fn page<T>(
+        &self,
+        state: &ProductiveState,
+        path: &str,
+        items: Vec<T>,
+    ) -> (Vec<T>, Value, Value) {
         let total = items.len();
         let total_pages = total.div_ceil(self.size);
         let meta = json!({
@@ -381,7 +521,12 @@ impl ListQuery {
             "max_page_size": MAX_PAGE_SIZE,
         });
         let link = |page: usize| {
-            let mut params: Vec<(String, String)> = self.raw.iter().filter(|(k, _)| k != "page[number]" && k != "page[size]").cloned().collect();
+            let mut params: Vec<(String, String)> = self
+                .raw
+                .iter()
+                .filter(|(k, _)| k != "page[number]" && k != "page[size]")
+                .cloned()
+                .collect();
             params.push(("page[number]".into(), page.to_string()));
             params.push(("page[size]".into(), self.size.to_string()));
             let query = serde_urlencoded::to_string(&params).unwrap_or_default();
@@ -396,7 +541,11 @@ impl ListQuery {
         if self.page > 1 {
             links.insert("prev".into(), json!(link(self.page - 1)));
         }
-        let rows = items.into_iter().skip((self.page - 1) * self.size).take(self.size).collect();
+        let rows = items
+            .into_iter()
+            .skip((self.page - 1) * self.size)
+            .take(self.size)
+            .collect();
         (rows, meta, Value::Object(links))
     }
 }
@@ -405,7 +554,10 @@ impl ListQuery {
 /// The sample company is in Sydney; AEDT (+11:00) is used all year for simplicity.
 fn timestamp(at: DateTime<Utc>) -> String {
     match FixedOffset::east_opt(11 * 3600) {
-        Some(sydney) => at.with_timezone(&sydney).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+        Some(sydney) => at
+            .with_timezone(&sydney)
+            .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+            .to_string(),
         None => at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
     }
 }
@@ -424,7 +576,9 @@ fn not_included() -> Value {
 
 fn person_resource(state: &ProductiveState, p: &SamplePerson, include_manager: bool) -> Value {
     let company = &state.company;
-    let manager_id = p.manager.and_then(|m| company.people[m].productive_id.as_deref());
+    let manager_id = p
+        .manager
+        .and_then(|m| company.people[m].productive_id.as_deref());
     // About a third of people have never had a custom field set: Productive sends null then.
     let custom_fields = if p.index % 3 == 2 {
         Value::Null
@@ -510,8 +664,12 @@ impl Row<'_> {
                 "email" => p.email.clone(),
                 "status" => Some(if p.is_leaver { "2" } else { "1" }.to_owned()),
                 "person_type" => Some("1".to_owned()),
-                "team" => p.squad.map(|s| state.company.squads[s].productive_team_id.clone()),
-                "manager_id" => p.manager.and_then(|m| state.company.people[m].productive_id.clone()),
+                "team" => p
+                    .squad
+                    .map(|s| state.company.squads[s].productive_team_id.clone()),
+                "manager_id" => p
+                    .manager
+                    .and_then(|m| state.company.people[m].productive_id.clone()),
                 "first_name" => Some(p.productive_first_name.clone()),
                 "last_name" => Some(p.productive_last_name.clone()),
                 _ => None,
@@ -530,7 +688,10 @@ impl Row<'_> {
 
     fn query_matches(&self, state: &ProductiveState, text: &str) -> bool {
         let text = text.to_lowercase();
-        ["first_name", "last_name", "email"].iter().any(|f| self.field(state, f).is_some_and(|v| v.to_lowercase().contains(&text)))
+        ["first_name", "last_name", "email"].iter().any(|f| {
+            self.field(state, f)
+                .is_some_and(|v| v.to_lowercase().contains(&text))
+        })
     }
 
     fn resource(&self, state: &ProductiveState, include_manager: bool) -> Value {
@@ -541,10 +702,21 @@ impl Row<'_> {
     }
 }
 
-const PEOPLE_FILTERS: &[&str] = &["id", "email", "status", "person_type", "team", "manager_id", "query"];
+const PEOPLE_FILTERS: &[&str] = &[
+    "id",
+    "email",
+    "status",
+    "person_type",
+    "team",
+    "manager_id",
+    "query",
+];
 const PEOPLE_SORTS: &[&str] = &["email", "first_name", "last_name"];
 
-async fn list_people(State(state): State<Arc<ProductiveState>>, RawQuery(query): RawQuery) -> Response {
+async fn list_people(
+    State(state): State<Arc<ProductiveState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = match parse_list(query.as_deref(), PEOPLE_FILTERS, PEOPLE_SORTS, true) {
         Ok(q) => q,
         Err(refusal) => return refusal,
@@ -556,20 +728,37 @@ async fn list_people(State(state): State<Arc<ProductiveState>>, RawQuery(query):
         .filter(|p| p.productive_id.is_some())
         .map(Row::Person)
         .chain(state.extras.iter().map(Row::Extra))
-        .filter(|row| q.filters.iter().filter(|f| f.name == "query").all(|f| f.values.iter().any(|v| row.query_matches(&state, v)) != f.negate))
-        .filter(|row| q.filters.iter().filter(|f| f.name != "query").all(|f| {
-            let actual = row.field(&state, &f.name);
-            f.values.iter().any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v))) != f.negate
-        }))
+        .filter(|row| {
+            q.filters
+                .iter()
+                .filter(|f| f.name == "query")
+                .all(|f| f.values.iter().any(|v| row.query_matches(&state, v)) != f.negate)
+        })
+        .filter(|row| {
+            q.filters.iter().filter(|f| f.name != "query").all(|f| {
+                let actual = row.field(&state, &f.name);
+                f.values
+                    .iter()
+                    .any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v)))
+                    != f.negate
+            })
+        })
         .collect();
     if let Some((field, descending)) = &q.sort {
         rows.sort_by(|a, b| {
-            let o = a.field(&state, field).unwrap_or_default().to_lowercase().cmp(&b.field(&state, field).unwrap_or_default().to_lowercase());
+            let o = a
+                .field(&state, field)
+                .unwrap_or_default()
+                .to_lowercase()
+                .cmp(&b.field(&state, field).unwrap_or_default().to_lowercase());
             if *descending { o.reverse() } else { o }
         });
     }
     let (rows, meta, links) = q.page(&state, "people", rows);
-    let data: Vec<Value> = rows.iter().map(|r| r.resource(&state, q.include_manager)).collect();
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|r| r.resource(&state, q.include_manager))
+        .collect();
     let mut body = json!({ "data": data, "meta": meta, "links": links });
     if q.include_manager {
         body["included"] = Value::Array(included_managers(&state, &rows));
@@ -591,7 +780,11 @@ fn included_managers(state: &ProductiveState, rows: &[Row<'_>]) -> Vec<Value> {
         .collect()
 }
 
-async fn get_person(State(state): State<Arc<ProductiveState>>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Response {
+async fn get_person(
+    State(state): State<Arc<ProductiveState>>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = match parse_list(query.as_deref(), &[], &[], true) {
         Ok(q) => q,
         Err(refusal) => return refusal,
@@ -613,8 +806,16 @@ async fn get_person(State(state): State<Arc<ProductiveState>>, Path(id): Path<St
     json_api(StatusCode::OK, &body)
 }
 
-async fn list_teams(State(state): State<Arc<ProductiveState>>, RawQuery(query): RawQuery) -> Response {
-    let q = match parse_list(query.as_deref(), &["id", "name", "color_id"], &["name"], false) {
+async fn list_teams(
+    State(state): State<Arc<ProductiveState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let q = match parse_list(
+        query.as_deref(),
+        &["id", "name", "color_id"],
+        &["name"],
+        false,
+    ) {
         Ok(q) => q,
         Err(refusal) => return refusal,
     };
@@ -643,11 +844,22 @@ async fn list_teams(State(state): State<Arc<ProductiveState>>, RawQuery(query): 
         })
         .collect();
     let (rows, meta, links) = q.page(&state, "teams", teams);
-    json_api(StatusCode::OK, &json!({ "data": rows, "meta": meta, "links": links }))
+    json_api(
+        StatusCode::OK,
+        &json!({ "data": rows, "meta": meta, "links": links }),
+    )
 }
 
-async fn list_team_memberships(State(state): State<Arc<ProductiveState>>, RawQuery(query): RawQuery) -> Response {
-    let q = match parse_list(query.as_deref(), &["id", "person_id", "team_id"], &[], false) {
+async fn list_team_memberships(
+    State(state): State<Arc<ProductiveState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let q = match parse_list(
+        query.as_deref(),
+        &["id", "person_id", "team_id"],
+        &[],
+        false,
+    ) {
         Ok(q) => q,
         Err(refusal) => return refusal,
     };
@@ -657,7 +869,9 @@ async fn list_team_memberships(State(state): State<Arc<ProductiveState>>, RawQue
     for squad in &company.squads {
         for &member in &squad.members {
             next_id += 1;
-            let Some(person_id) = company.people[member].productive_id.clone() else { continue };
+            let Some(person_id) = company.people[member].productive_id.clone() else {
+                continue;
+            };
             let id = next_id.to_string();
             let keep = q.matches(|name| match name {
                 "id" => Some(id.clone()),
@@ -679,10 +893,16 @@ async fn list_team_memberships(State(state): State<Arc<ProductiveState>>, RawQue
         }
     }
     let (rows, meta, links) = q.page(&state, "team_memberships", memberships);
-    json_api(StatusCode::OK, &json!({ "data": rows, "meta": meta, "links": links }))
+    json_api(
+        StatusCode::OK,
+        &json!({ "data": rows, "meta": meta, "links": links }),
+    )
 }
 
-async fn list_organizations(State(state): State<Arc<ProductiveState>>, RawQuery(query): RawQuery) -> Response {
+async fn list_organizations(
+    State(state): State<Arc<ProductiveState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = match parse_list(query.as_deref(), &["id"], &[], false) {
         Ok(q) => q,
         Err(refusal) => return refusal,
@@ -694,10 +914,16 @@ async fn list_organizations(State(state): State<Arc<ProductiveState>>, RawQuery(
         "relationships": {},
     });
     let (rows, meta, links) = q.page(&state, "organizations", vec![org]);
-    json_api(StatusCode::OK, &json!({ "data": rows, "meta": meta, "links": links }))
+    json_api(
+        StatusCode::OK,
+        &json!({ "data": rows, "meta": meta, "links": links }),
+    )
 }
 
-async fn list_organization_memberships(State(state): State<Arc<ProductiveState>>, RawQuery(query): RawQuery) -> Response {
+async fn list_organization_memberships(
+    State(state): State<Arc<ProductiveState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = match parse_list(query.as_deref(), &["id"], &[], false) {
         Ok(q) => q,
         Err(refusal) => return refusal,
@@ -713,7 +939,10 @@ async fn list_organization_memberships(State(state): State<Arc<ProductiveState>>
         },
     });
     let (rows, meta, links) = q.page(&state, "organization_memberships", vec![membership]);
-    json_api(StatusCode::OK, &json!({ "data": rows, "meta": meta, "links": links }))
+    json_api(
+        StatusCode::OK,
+        &json!({ "data": rows, "meta": meta, "links": links }),
+    )
 }
 
 #[cfg(test)]

@@ -42,7 +42,10 @@ impl Bound {
                 // Either a send or the sender's drop ends the server.
                 let _ = stopped.await;
             };
-            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::warn!(%error, %addr, "fake server stopped with an error");
             }
         });
@@ -67,7 +70,10 @@ impl Serving {
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// `Authorization: Basic base64(id:secret)` (RFC 7617).
@@ -84,12 +90,17 @@ pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// Query or form pairs in order, repeated keys kept.
 pub(crate) fn pairs(raw: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// The first value of `key` in `pairs`.
 pub(crate) fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The demo rule: a credential naming itself invalid is rejected like a bad one.
@@ -107,7 +118,11 @@ pub(crate) struct SlidingWindow {
 
 impl SlidingWindow {
     pub(crate) fn new(limit: u32, period: TimeDelta) -> Self {
-        Self { limit, period, hits: VecDeque::new() }
+        Self {
+            limit,
+            period,
+            hits: VecDeque::new(),
+        }
     }
 
     fn expire(&mut self, now: DateTime<Utc>) {
@@ -154,7 +169,12 @@ pub(crate) struct FixedState {
 
 impl FixedWindow {
     pub(crate) fn new(limit: u32, period: TimeDelta) -> Self {
-        Self { limit, period, opened: None, count: 0 }
+        Self {
+            limit,
+            period,
+            opened: None,
+            count: 0,
+        }
     }
 
     pub(crate) fn hit(&mut self, now: DateTime<Utc>) -> FixedState {
@@ -195,8 +215,15 @@ mod tests {
         let mut w = SlidingWindow::new(2, TimeDelta::seconds(10));
         assert_eq!(w.hit(t0), Ok(1));
         assert_eq!(w.hit(t0 + TimeDelta::seconds(4)), Ok(0));
-        assert_eq!(w.hit(t0 + TimeDelta::seconds(5)), Err(TimeDelta::seconds(5)));
-        assert_eq!(w.hit(t0 + TimeDelta::seconds(10)), Ok(0), "the first hit left the window");
+        assert_eq!(
+            w.hit(t0 + TimeDelta::seconds(5)),
+            Err(TimeDelta::seconds(5))
+        );
+        assert_eq!(
+            w.hit(t0 + TimeDelta::seconds(10)),
+            Ok(0),
+            "the first hit left the window"
+        );
     }
 
     #[test]
@@ -205,7 +232,10 @@ mod tests {
         let mut w = FixedWindow::new(2, TimeDelta::seconds(60));
         assert!(w.hit(t0).allowed);
         let second = w.hit(t0 + TimeDelta::seconds(30));
-        assert_eq!((second.count, second.remaining, second.reset_in), (2, 0, TimeDelta::seconds(30)));
+        assert_eq!(
+            (second.count, second.remaining, second.reset_in),
+            (2, 0, TimeDelta::seconds(30))
+        );
         assert!(!w.hit(t0 + TimeDelta::seconds(59)).allowed);
         assert!(w.hit(t0 + TimeDelta::seconds(60)).allowed);
     }
@@ -213,7 +243,11 @@ mod tests {
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {
         for (ms, secs) in [(0, 1), (1, 1), (1000, 1), (1001, 2), (59_500, 60)] {
-            assert_eq!(retry_after_secs(TimeDelta::milliseconds(ms)), secs, "{ms} ms");
+            assert_eq!(
+                retry_after_secs(TimeDelta::milliseconds(ms)),
+                secs,
+                "{ms} ms"
+            );
         }
     }
 }

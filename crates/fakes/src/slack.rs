@@ -32,7 +32,9 @@ use serde_json::{Map, Value, json};
 
 use crate::company::{SampleCompany, SamplePerson};
 use crate::faults::{CallLog, Dialect, Fault, Probe, Refused, observe};
-use crate::serve::{Bound, Serving, SlidingWindow, bearer, first, pairs, retry_after_secs, says_invalid};
+use crate::serve::{
+    Bound, Serving, SlidingWindow, bearer, first, pairs, retry_after_secs, says_invalid,
+};
 
 /// Operation names for [`CallLog`] and [`Fault`]: `slack.` and the method name.
 pub mod ops {
@@ -68,12 +70,23 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { tier2_per_minute: 20, tier3_per_minute: 50, auth_test_per_minute: 600, post_message_per_channel_per_minute: 60 }
+        Self {
+            tier2_per_minute: 20,
+            tier3_per_minute: 50,
+            auth_test_per_minute: 600,
+            post_message_per_channel_per_minute: 60,
+        }
     }
 }
 
 /// Scopes a bot token has unless [`SlackFake::set_token_scopes`] says otherwise.
-pub const DEFAULT_SCOPES: &[&str] = &["chat:write", "channels:read", "groups:read", "users:read", "users:read.email"];
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "users:read",
+    "users:read.email",
+];
 const BOT_USER_ID: &str = "U0R05TERBOT";
 const BOT_ID: &str = "B0R05TERBOT";
 /// `users.list` answers at most this many members per page.
@@ -102,11 +115,41 @@ pub struct SlackChannel {
 }
 
 const CHANNELS: &[SlackChannel] = &[
-    SlackChannel { id: channels::GENERAL, name: "general", is_private: false, is_archived: false, is_member: true },
-    SlackChannel { id: channels::PEOPLE_OPS, name: "people-ops", is_private: false, is_archived: false, is_member: true },
-    SlackChannel { id: channels::RANDOM, name: "random", is_private: false, is_archived: false, is_member: false },
-    SlackChannel { id: channels::LEADERSHIP, name: "leadership", is_private: true, is_archived: false, is_member: true },
-    SlackChannel { id: channels::OLD_ANNOUNCEMENTS, name: "old-announcements", is_private: false, is_archived: true, is_member: true },
+    SlackChannel {
+        id: channels::GENERAL,
+        name: "general",
+        is_private: false,
+        is_archived: false,
+        is_member: true,
+    },
+    SlackChannel {
+        id: channels::PEOPLE_OPS,
+        name: "people-ops",
+        is_private: false,
+        is_archived: false,
+        is_member: true,
+    },
+    SlackChannel {
+        id: channels::RANDOM,
+        name: "random",
+        is_private: false,
+        is_archived: false,
+        is_member: false,
+    },
+    SlackChannel {
+        id: channels::LEADERSHIP,
+        name: "leadership",
+        is_private: true,
+        is_archived: false,
+        is_member: true,
+    },
+    SlackChannel {
+        id: channels::OLD_ANNOUNCEMENTS,
+        name: "old-announcements",
+        is_private: false,
+        is_archived: true,
+        is_member: true,
+    },
 ];
 
 /// The running fake. Dropping it stops the server.
@@ -117,16 +160,25 @@ pub struct SlackFake {
 
 impl fmt::Debug for SlackFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlackFake").field("base_url", &self.serving.base_url()).finish_non_exhaustive()
+        f.debug_struct("SlackFake")
+            .field("base_url", &self.serving.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl SlackFake {
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let state = Arc::new(SlackState {
             company,
@@ -161,7 +213,10 @@ impl SlackFake {
 
     /// Gives `token` exactly `scopes` (to provoke `missing_scope`).
     pub fn set_token_scopes(&self, token: &str, scopes: &[&str]) {
-        lock(&self.state.tokens).scopes.insert(token.to_owned(), scopes.iter().map(|s| (*s).to_owned()).collect());
+        lock(&self.state.tokens).scopes.insert(
+            token.to_owned(),
+            scopes.iter().map(|s| (*s).to_owned()).collect(),
+        );
     }
 
     /// From now on `token` answers `token_revoked`.
@@ -250,14 +305,26 @@ impl Dialect for SlackState {
             return 1;
         }
         let q = pairs(query);
-        let limit = first(&q, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0).unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
-        let start = first(&q, "cursor").filter(|c| !c.is_empty()).and_then(|c| cursor_start(&members(self), c)).unwrap_or(0);
+        let limit = first(&q, "limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .filter(|l| *l > 0)
+            .unwrap_or(MAX_LIMIT)
+            .min(MAX_LIMIT);
+        let start = first(&q, "cursor")
+            .filter(|c| !c.is_empty())
+            .and_then(|c| cursor_start(&members(self), c))
+            .unwrap_or(0);
         (start / limit + 1) as u32
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
-        let code = if status == StatusCode::SERVICE_UNAVAILABLE { "service_unavailable" } else { "internal_error" };
-        let mut response = (status, axum::Json(json!({ "ok": false, "error": code }))).into_response();
+        let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "service_unavailable"
+        } else {
+            "internal_error"
+        };
+        let mut response =
+            (status, axum::Json(json!({ "ok": false, "error": code }))).into_response();
         response.extensions_mut().insert(Refused);
         response
     }
@@ -273,8 +340,14 @@ impl Dialect for SlackState {
 
 /// HTTP 429 with `Retry-After` in seconds, body `{"ok":false,"error":"ratelimited"}`.
 fn rate_limited(retry_after_secs: u64) -> Response {
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({ "ok": false, "error": "ratelimited" }))).into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({ "ok": false, "error": "ratelimited" })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     response
 }
 
@@ -285,7 +358,10 @@ fn router(state: Arc<SlackState>) -> Router {
         .route("/api/chat.postMessage", any(chat_post_message))
         .route("/api/users.lookupByEmail", any(users_lookup_by_email))
         .route("/api/users.list", any(users_list))
-        .route("/api/{method}", any(|| async { slack_error("unknown_method") }))
+        .route(
+            "/api/{method}",
+            any(|| async { slack_error("unknown_method") }),
+        )
         .route_layer(from_fn_with_state(state.clone(), observe::<SlackState>))
         .with_state(state)
 }
@@ -306,8 +382,15 @@ async fn read_call(request: Request, json_allowed: bool) -> Call {
     for (k, v) in pairs(parts.uri.query().unwrap_or_default()) {
         args.insert(k, json!(v));
     }
-    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let mut token = bearer(&parts.headers).map(str::to_owned);
     let mut missing_charset = false;
     if content_type.starts_with("application/json") {
@@ -326,7 +409,11 @@ async fn read_call(request: Request, json_allowed: bool) -> Call {
             }
         }
     }
-    Call { token, args, missing_charset }
+    Call {
+        token,
+        args,
+        missing_charset,
+    }
 }
 
 impl Call {
@@ -347,7 +434,9 @@ impl SlackState {
     /// The token check every method starts with: `not_authed`, `invalid_auth`,
     /// `token_revoked`, then `missing_scope` for `needed`.
     fn authorize(&self, call: &Call, needed: &[&str]) -> Result<Vec<String>, Response> {
-        let Some(token) = call.token.as_deref() else { return Err(slack_error("not_authed")) };
+        let Some(token) = call.token.as_deref() else {
+            return Err(slack_error("not_authed"));
+        };
         if !token.starts_with("xoxb-") || says_invalid(token) {
             return Err(slack_error("invalid_auth"));
         }
@@ -355,7 +444,11 @@ impl SlackState {
         if tokens.revoked.contains(token) {
             return Err(slack_error("token_revoked"));
         }
-        let scopes = tokens.scopes.get(token).cloned().unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect());
+        let scopes = tokens
+            .scopes
+            .get(token)
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect());
         if let Some(missing) = needed.iter().find(|n| !scopes.iter().any(|s| s == *n)) {
             let mut extra = Map::new();
             extra.insert("needed".into(), json!(missing));
@@ -369,12 +462,22 @@ impl SlackState {
     fn throttle(&self, key: &str, per_minute: u32) -> Result<(), Response> {
         let now = self.now();
         let mut windows = lock(&self.windows);
-        let window = windows.entry(key.to_owned()).or_insert_with(|| SlidingWindow::new(per_minute, TimeDelta::minutes(1)));
-        window.hit(now).map(|_| ()).map_err(|wait| rate_limited(retry_after_secs(wait)))
+        let window = windows
+            .entry(key.to_owned())
+            .or_insert_with(|| SlidingWindow::new(per_minute, TimeDelta::minutes(1)));
+        window
+            .hit(now)
+            .map(|_| ())
+            .map_err(|wait| rate_limited(retry_after_secs(wait)))
     }
 
     fn team_domain(&self) -> String {
-        self.company.domain.split('.').next().unwrap_or("roster").to_owned()
+        self.company
+            .domain
+            .split('.')
+            .next()
+            .unwrap_or("roster")
+            .to_owned()
     }
 }
 
@@ -410,11 +513,16 @@ async fn auth_test(State(state): State<Arc<SlackState>>, request: Request) -> Re
 
 fn find_channel(reference: &str) -> Option<&'static SlackChannel> {
     let name = reference.trim_start_matches('#');
-    CHANNELS.iter().find(|c| c.id == reference || c.name == name)
+    CHANNELS
+        .iter()
+        .find(|c| c.id == reference || c.name == name)
 }
 
 fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> Value {
-    let created = crate::company::REFERENCE_DATE.and_hms_opt(9, 0, 0).map_or(0, |d| d.and_utc().timestamp()) - 86_400 * 900;
+    let created = crate::company::REFERENCE_DATE
+        .and_hms_opt(9, 0, 0)
+        .map_or(0, |d| d.and_utc().timestamp())
+        - 86_400 * 900;
     let mut channel = json!({
         "id": c.id,
         "name": c.name,
@@ -436,7 +544,14 @@ fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> V
         "purpose": { "value": "", "creator": "", "last_set": 0 },
     });
     if with_members {
-        channel["num_members"] = json!(state.company.people.iter().filter(|p| p.slack_user_id.is_some() && p.is_active).count());
+        channel["num_members"] = json!(
+            state
+                .company
+                .people
+                .iter()
+                .filter(|p| p.slack_user_id.is_some() && p.is_active)
+                .count()
+        );
     }
     channel
 }
@@ -445,7 +560,11 @@ async fn conversations_info(State(state): State<Arc<SlackState>>, request: Reque
     let call = read_call(request, false).await;
     let reference = call.arg("channel").unwrap_or_default();
     let channel = find_channel(&reference).filter(|c| c.id == reference);
-    let needed: &[&str] = if channel.is_some_and(|c| c.is_private) { &["groups:read"] } else { &["channels:read"] };
+    let needed: &[&str] = if channel.is_some_and(|c| c.is_private) {
+        &["groups:read"]
+    } else {
+        &["channels:read"]
+    };
     let scopes = match state.authorize(&call, needed) {
         Ok(s) => s,
         Err(refusal) => return refusal,
@@ -458,8 +577,16 @@ async fn conversations_info(State(state): State<Arc<SlackState>>, request: Reque
     let Some(channel) = channel.filter(|c| !c.is_private || c.is_member) else {
         return slack_error("channel_not_found");
     };
-    let with_members = call.arg("include_num_members").is_some_and(|v| v == "true" || v == "1");
-    with_scopes(ok(json!({ "channel": channel_object(&state, channel, with_members) }), None), &scopes)
+    let with_members = call
+        .arg("include_num_members")
+        .is_some_and(|v| v == "true" || v == "1");
+    with_scopes(
+        ok(
+            json!({ "channel": channel_object(&state, channel, with_members) }),
+            None,
+        ),
+        &scopes,
+    )
 }
 
 async fn chat_post_message(State(state): State<Arc<SlackState>>, request: Request) -> Response {
@@ -526,7 +653,13 @@ async fn chat_post_message(State(state): State<Arc<SlackState>>, request: Reques
         message["thread_ts"] = json!(thread);
     }
     let warning = call.missing_charset.then_some("missing_charset");
-    with_scopes(ok(json!({ "channel": channel.id, "ts": ts, "message": message }), warning), &scopes)
+    with_scopes(
+        ok(
+            json!({ "channel": channel.id, "ts": ts, "message": message }),
+            warning,
+        ),
+        &scopes,
+    )
 }
 
 /// A workspace member: Slackbot, the Roster bot, or a sample person.
@@ -537,8 +670,16 @@ enum Member<'a> {
 }
 
 fn members(state: &SlackState) -> Vec<Member<'_>> {
-    let people = state.company.people.iter().filter(|p| p.slack_user_id.is_some() && p.email.is_some()).map(Member::Person);
-    [Member::Slackbot, Member::Bot].into_iter().chain(people).collect()
+    let people = state
+        .company
+        .people
+        .iter()
+        .filter(|p| p.slack_user_id.is_some() && p.email.is_some())
+        .map(Member::Person);
+    [Member::Slackbot, Member::Bot]
+        .into_iter()
+        .chain(people)
+        .collect()
 }
 
 impl Member<'_> {
@@ -552,13 +693,30 @@ impl Member<'_> {
 
     fn names(&self) -> Names {
         match self {
-            Member::Slackbot => Names { handle: "slackbot".into(), real_name: "Slackbot".into(), display: "Slackbot".into(), ..Names::default() },
-            Member::Bot => Names { handle: "roster".into(), real_name: "Roster".into(), ..Names::default() },
+            Member::Slackbot => Names {
+                handle: "slackbot".into(),
+                real_name: "Slackbot".into(),
+                display: "Slackbot".into(),
+                ..Names::default()
+            },
+            Member::Bot => Names {
+                handle: "roster".into(),
+                real_name: "Roster".into(),
+                ..Names::default()
+            },
             Member::Person(p) => Names {
-                handle: p.email.as_deref().and_then(|e| e.split('@').next()).unwrap_or_default().to_owned(),
+                handle: p
+                    .email
+                    .as_deref()
+                    .and_then(|e| e.split('@').next())
+                    .unwrap_or_default()
+                    .to_owned(),
                 real_name: p.display_name(),
                 display: p.preferred_name.clone().unwrap_or_default(),
-                first: p.preferred_name.clone().unwrap_or_else(|| p.first_name.clone()),
+                first: p
+                    .preferred_name
+                    .clone()
+                    .unwrap_or_else(|| p.first_name.clone()),
                 last: p.last_name.clone(),
                 title: p.title.clone(),
                 email: p.email.clone(),
@@ -640,10 +798,17 @@ async fn users_lookup_by_email(State(state): State<Arc<SlackState>>, request: Re
         return slack_error("invalid_arguments");
     };
     let found = state.company.people.iter().find(|p| {
-        p.slack_user_id.is_some() && p.is_active && p.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
+        p.slack_user_id.is_some()
+            && p.is_active
+            && p.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
     });
     match found {
-        Some(p) => with_scopes(ok(json!({ "user": Member::Person(p).object(&state) }), None), &scopes),
+        Some(p) => with_scopes(
+            ok(json!({ "user": Member::Person(p).object(&state) }), None),
+            &scopes,
+        ),
         None => slack_error("users_not_found"),
     }
 }
@@ -683,9 +848,17 @@ async fn users_list(State(state): State<Arc<SlackState>>, request: Request) -> R
             None => return slack_error("invalid_cursor"),
         },
     };
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|m| m.object(&state)).collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|m| m.object(&state))
+        .collect();
     // The last page ends with an empty next_cursor.
-    let next = all.get(start + limit).map(|m| cursor_for(m.id())).unwrap_or_default();
+    let next = all
+        .get(start + limit)
+        .map(|m| cursor_for(m.id()))
+        .unwrap_or_default();
     let body = json!({
         "members": page,
         "cache_ts": state.now().timestamp(),

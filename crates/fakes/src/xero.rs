@@ -61,7 +61,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { concurrent: 5, per_minute: 60, per_day: 5_000, app_per_minute: 10_000 }
+        Self {
+            concurrent: 5,
+            per_minute: 60,
+            per_day: 5_000,
+            app_per_minute: 10_000,
+        }
     }
 }
 
@@ -90,16 +95,25 @@ pub struct XeroFake {
 
 impl fmt::Debug for XeroFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("XeroFake").field("base_url", &self.serving.base_url()).finish_non_exhaustive()
+        f.debug_struct("XeroFake")
+            .field("base_url", &self.serving.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl XeroFake {
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let state = Arc::new(XeroState {
             base_url: bound.base_url(),
@@ -232,21 +246,44 @@ impl XeroState {
         let limits = *lock(&self.limits);
         let now = self.now();
         let mut meter = lock(&self.meter);
-        let Meter { minute, day, app_minute, .. } = &mut *meter;
-        let minute = minute.entry(tenant.to_owned()).or_insert_with(|| SlidingWindow::new(limits.per_minute, TimeDelta::minutes(1)));
-        let day = day.entry(tenant.to_owned()).or_insert_with(|| SlidingWindow::new(limits.per_day, TimeDelta::days(1)));
-        let app = app_minute.get_or_insert_with(|| SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1)));
-        let mut remaining = Remaining { day: day.remaining(now), minute: minute.remaining(now), app_minute: app.remaining(now) };
+        let Meter {
+            minute,
+            day,
+            app_minute,
+            ..
+        } = &mut *meter;
+        let minute = minute
+            .entry(tenant.to_owned())
+            .or_insert_with(|| SlidingWindow::new(limits.per_minute, TimeDelta::minutes(1)));
+        let day = day
+            .entry(tenant.to_owned())
+            .or_insert_with(|| SlidingWindow::new(limits.per_day, TimeDelta::days(1)));
+        let app = app_minute.get_or_insert_with(|| {
+            SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1))
+        });
+        let mut remaining = Remaining {
+            day: day.remaining(now),
+            minute: minute.remaining(now),
+            app_minute: app.remaining(now),
+        };
         // Xero names the limit that was hit in X-Rate-Limit-Problem: `day`, `minute` (seen in
         // https://github.com/XeroAPI/xero-python/issues/74); `appminute` is inferred.
         if remaining.day == 0 {
             return Err((remaining, "day", day.hit(now).err().unwrap_or_default()));
         }
         if remaining.minute == 0 {
-            return Err((remaining, "minute", minute.hit(now).err().unwrap_or_default()));
+            return Err((
+                remaining,
+                "minute",
+                minute.hit(now).err().unwrap_or_default(),
+            ));
         }
         if remaining.app_minute == 0 {
-            return Err((remaining, "appminute", app.hit(now).err().unwrap_or_default()));
+            return Err((
+                remaining,
+                "appminute",
+                app.hit(now).err().unwrap_or_default(),
+            ));
         }
         remaining.day = day.hit(now).unwrap_or(0);
         remaining.minute = minute.hit(now).unwrap_or(0);
@@ -258,7 +295,10 @@ impl XeroState {
         let limits = *lock(&self.limits);
         let now = self.now();
         let mut meter = lock(&self.meter);
-        meter.app_minute.get_or_insert_with(|| SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1))).remaining(now)
+        meter
+            .app_minute
+            .get_or_insert_with(|| SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1)))
+            .remaining(now)
     }
 }
 
@@ -298,7 +338,9 @@ impl Dialect for XeroState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        first(&pairs(query), "page").and_then(|p| p.parse().ok()).unwrap_or(1)
+        first(&pairs(query), "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -311,12 +353,22 @@ impl Dialect for XeroState {
     }
 
     fn required_keys(&self) -> &'static [&'static str] {
-        &["EmployeeID", "FirstName", "SuperFundID", "tenantId", "access_token"]
+        &[
+            "EmployeeID",
+            "FirstName",
+            "SuperFundID",
+            "tenantId",
+            "access_token",
+        ]
     }
 
     /// The concurrency limit wraps the whole call, injected delays included, so a burst of
     /// slow calls really is concurrent.
-    fn admit(self: &Arc<Self>, operation: &str, headers: &HeaderMap) -> Result<Option<Admission>, Response> {
+    fn admit(
+        self: &Arc<Self>,
+        operation: &str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Admission>, Response> {
         if !operation.starts_with("xero.employee") && !operation.starts_with("xero.superfund") {
             return Ok(None);
         }
@@ -332,16 +384,25 @@ impl Dialect for XeroState {
             return Err(too_many(self, "concurrent", 1, None));
         }
         *n += 1;
-        Ok(Some(Box::new(InFlight { state: self.clone(), tenant: tenant.to_owned() })))
+        Ok(Some(Box::new(InFlight {
+            state: self.clone(),
+            tenant: tenant.to_owned(),
+        })))
     }
 }
 
 fn router(state: Arc<XeroState>) -> Router {
     let payroll = Router::new()
         .route("/payroll.xro/1.0/Employees", get(payroll::list_employees))
-        .route("/payroll.xro/1.0/Employees/{id}", get(payroll::get_employee))
+        .route(
+            "/payroll.xro/1.0/Employees/{id}",
+            get(payroll::get_employee),
+        )
         .route("/payroll.xro/1.0/Superfunds", get(payroll::list_superfunds))
-        .route("/payroll.xro/1.0/Superfunds/{id}", get(payroll::get_superfund))
+        .route(
+            "/payroll.xro/1.0/Superfunds/{id}",
+            get(payroll::get_superfund),
+        )
         .route_layer(from_fn_with_state(state.clone(), observe::<XeroState>));
     Router::new()
         .route("/identity/connect/authorize", get(oauth::authorize))
@@ -371,12 +432,27 @@ pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
 
 /// 429 with the headers Xero sends. The body is not documented (providers.md §1): the
 /// problem shape here is provisional, clients must read the headers.
-fn too_many(state: &XeroState, problem_name: &str, retry_after_secs: u64, remaining: Option<Remaining>) -> Response {
-    let mut response = problem(StatusCode::TOO_MANY_REQUESTS, &format!("Rate limit exceeded: {problem_name}"));
+fn too_many(
+    state: &XeroState,
+    problem_name: &str,
+    retry_after_secs: u64,
+    remaining: Option<Remaining>,
+) -> Response {
+    let mut response = problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Rate limit exceeded: {problem_name}"),
+    );
     let headers = response.headers_mut();
     headers.insert("retry-after", HeaderValue::from(retry_after_secs));
-    headers.insert("x-rate-limit-problem", HeaderValue::from_str(problem_name).unwrap_or(HeaderValue::from_static("minute")));
-    let remaining = remaining.unwrap_or(Remaining { day: 0, minute: 0, app_minute: state.app_minute_remaining() });
+    headers.insert(
+        "x-rate-limit-problem",
+        HeaderValue::from_str(problem_name).unwrap_or(HeaderValue::from_static("minute")),
+    );
+    let remaining = remaining.unwrap_or(Remaining {
+        day: 0,
+        minute: 0,
+        app_minute: state.app_minute_remaining(),
+    });
     set_remaining(headers, remaining);
     response
 }
@@ -384,7 +460,10 @@ fn too_many(state: &XeroState, problem_name: &str, retry_after_secs: u64, remain
 fn set_remaining(headers: &mut HeaderMap, remaining: Remaining) {
     headers.insert("x-daylimit-remaining", HeaderValue::from(remaining.day));
     headers.insert("x-minlimit-remaining", HeaderValue::from(remaining.minute));
-    headers.insert("x-appminlimit-remaining", HeaderValue::from(remaining.app_minute));
+    headers.insert(
+        "x-appminlimit-remaining",
+        HeaderValue::from(remaining.app_minute),
+    );
 }
 
 /// `/Date(1573621523465)/`: the envelope's `DateTimeUTC` carries no offset.
@@ -400,7 +479,11 @@ pub(crate) fn ms_date(at: DateTime<Utc>) -> String {
 /// `2019-12-07T18:46:19.5165400`: ISO-8601, no zone, seven fractional digits
 /// (xero-identity.yaml example for `/Connections`).
 pub(crate) fn connection_date(at: DateTime<Utc>) -> String {
-    format!("{}.{:07}", at.format("%Y-%m-%dT%H:%M:%S"), at.timestamp_subsec_nanos() / 100)
+    format!(
+        "{}.{:07}",
+        at.format("%Y-%m-%dT%H:%M:%S"),
+        at.timestamp_subsec_nanos() / 100
+    )
 }
 
 /// JSON helper for handlers.

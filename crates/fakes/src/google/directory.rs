@@ -15,8 +15,8 @@ use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{
-    GoogleState, Grant, SCOPE_CALENDAR, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER, SCOPE_DIRECTORY_USER_READONLY, Token,
-    google_error,
+    GoogleState, Grant, SCOPE_CALENDAR, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER,
+    SCOPE_DIRECTORY_USER_READONLY, Token, google_error,
 };
 use crate::company::SamplePerson;
 use crate::serve::{first, pairs};
@@ -40,11 +40,21 @@ fn invalid_input(message: &str) -> Response {
 }
 
 fn forbidden() -> Response {
-    google_error(StatusCode::FORBIDDEN, "Not Authorized to access this resource/api", "forbidden", "global")
+    google_error(
+        StatusCode::FORBIDDEN,
+        "Not Authorized to access this resource/api",
+        "forbidden",
+        "global",
+    )
 }
 
 fn insufficient_scopes() -> Response {
-    google_error(StatusCode::FORBIDDEN, "Request had insufficient authentication scopes.", "insufficientPermissions", "global")
+    google_error(
+        StatusCode::FORBIDDEN,
+        "Request had insufficient authentication scopes.",
+        "insufficientPermissions",
+        "global",
+    )
 }
 
 fn not_found(message: &str) -> Response {
@@ -54,7 +64,11 @@ fn not_found(message: &str) -> Response {
 /// Token, scope, admin rights and quota for a Directory call.
 fn directory_caller(state: &GoogleState, headers: &HeaderMap) -> Result<Token, Response> {
     let token = state.token(headers)?;
-    if !token.scopes.iter().any(|s| s == SCOPE_DIRECTORY_USER_READONLY || s == SCOPE_DIRECTORY_USER) {
+    if !token
+        .scopes
+        .iter()
+        .any(|s| s == SCOPE_DIRECTORY_USER_READONLY || s == SCOPE_DIRECTORY_USER)
+    {
         return Err(insufficient_scopes());
     }
     let acting_as = match &token.grant {
@@ -98,7 +112,10 @@ impl Account<'_> {
     fn id(&self, state: &GoogleState) -> String {
         match self {
             Account::Person(p) => p.google_id.clone().unwrap_or_default(),
-            Account::Kiosk => format!("1{:020}", state.company.people.len() as u128 * 100_000_000_000_000 + 7),
+            Account::Kiosk => format!(
+                "1{:020}",
+                state.company.people.len() as u128 * 100_000_000_000_000 + 7
+            ),
         }
     }
     fn suspended(&self) -> bool {
@@ -149,7 +166,10 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
     user.insert("archived".into(), json!(false));
     user.insert("changePasswordAtNextLogin".into(), json!(false));
     user.insert("ipWhitelisted".into(), json!(false));
-    user.insert("emails".into(), json!([{ "address": email, "primary": true }]));
+    user.insert(
+        "emails".into(),
+        json!([{ "address": email, "primary": true }]),
+    );
     user.insert("customerId".into(), json!(state.company.google_customer_id));
     user.insert("isMailboxSetup".into(), json!(true));
     user.insert("isEnrolledIn2Sv".into(), json!(!account.suspended()));
@@ -159,27 +179,52 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
         Account::Person(p) => {
             let start = p.start_date.and_time(NaiveTime::MIN).and_utc();
             user.insert("creationTime".into(), json!(rfc3339(start)));
-            user.insert("lastLoginTime".into(), json!(rfc3339(p.updated_at.max(start))));
-            user.insert("orgUnitPath".into(), json!(if p.is_leaver { "/Leavers" } else { "/Staff" }));
+            user.insert(
+                "lastLoginTime".into(),
+                json!(rfc3339(p.updated_at.max(start))),
+            );
+            user.insert(
+                "orgUnitPath".into(),
+                json!(if p.is_leaver { "/Leavers" } else { "/Staff" }),
+            );
             let mut org = json!({ "title": p.title, "primary": true, "customType": "", "department": p.department });
             if let Some(squad) = p.squad {
                 org["costCenter"] = json!(state.company.squads[squad].name);
             }
             user.insert("organizations".into(), json!([org]));
-            if let Some(manager_email) = p.manager.and_then(|m| state.company.people[m].email.clone()) {
+            if let Some(manager_email) = p
+                .manager
+                .and_then(|m| state.company.people[m].email.clone())
+            {
                 // Manager = relations[type=manager], value = the manager's email (providers.md §3).
-                user.insert("relations".into(), json!([{ "value": manager_email, "type": "manager" }]));
+                user.insert(
+                    "relations".into(),
+                    json!([{ "value": manager_email, "type": "manager" }]),
+                );
             }
             if let Some(mobile) = &p.mobile {
-                user.insert("phones".into(), json!([{ "value": mobile, "type": "mobile" }]));
+                user.insert(
+                    "phones".into(),
+                    json!([{ "value": mobile, "type": "mobile" }]),
+                );
             }
             if p.index % 4 != 3 {
-                user.insert("thumbnailPhotoUrl".into(), json!(format!("https://lh3.googleusercontent.com/a-/fake-{id}=s96-c")));
-                user.insert("thumbnailPhotoEtag".into(), json!(etag(&format!("photo{id}"))));
+                user.insert(
+                    "thumbnailPhotoUrl".into(),
+                    json!(format!(
+                        "https://lh3.googleusercontent.com/a-/fake-{id}=s96-c"
+                    )),
+                );
+                user.insert(
+                    "thumbnailPhotoEtag".into(),
+                    json!(etag(&format!("photo{id}"))),
+                );
             }
         }
         Account::Kiosk => {
-            let created = crate::company::REFERENCE_DATE.and_time(NaiveTime::MIN).and_utc();
+            let created = crate::company::REFERENCE_DATE
+                .and_time(NaiveTime::MIN)
+                .and_utc();
             user.insert("creationTime".into(), json!(rfc3339(created)));
             user.insert("lastLoginTime".into(), json!("1970-01-01T00:00:00.000Z"));
             user.insert("orgUnitPath".into(), json!("/Devices"));
@@ -189,7 +234,11 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
 }
 
 /// `GET /admin/directory/v1/users`.
-pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn list_users(
+    State(state): State<Arc<GoogleState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     if let Err(refusal) = directory_caller(&state, &headers) {
         return refusal;
     }
@@ -199,7 +248,9 @@ pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: H
         // "You must provide either the customer or the domain parameter" (discovery doc);
         // neither → 400 Invalid Input (google-api-ruby-client issue 468).
         (None, None) => return invalid_input("Invalid Input"),
-        (Some(c), _) if c != "my_customer" && c != company.google_customer_id => return forbidden(),
+        (Some(c), _) if c != "my_customer" && c != company.google_customer_id => {
+            return forbidden();
+        }
         (_, Some(d)) if !d.eq_ignore_ascii_case(&company.domain) => return forbidden(),
         _ => {}
     }
@@ -207,7 +258,11 @@ pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: H
         None => DEFAULT_PAGE_SIZE,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return invalid_input(&format!("Invalid value '{raw}'. Values must be within the range: [1, {MAX_PAGE_SIZE}]")),
+            _ => {
+                return invalid_input(&format!(
+                    "Invalid value '{raw}'. Values must be within the range: [1, {MAX_PAGE_SIZE}]"
+                ));
+            }
         },
     };
     let offset = match first(&q, "pageToken") {
@@ -234,7 +289,9 @@ pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: H
         Ok(f) => f.unwrap_or_default(),
         Err(refusal) => return refusal,
     };
-    let mut listed: Vec<Account<'_>> = accounts(&state).filter(|a| filter.iter().all(|t| t.matches(&state, a))).collect();
+    let mut listed: Vec<Account<'_>> = accounts(&state)
+        .filter(|a| filter.iter().all(|t| t.matches(&state, a)))
+        .collect();
     if let Some(order) = first(&q, "orderBy") {
         let key = |a: &Account<'_>| match order {
             "familyName" => a.family_name().to_lowercase(),
@@ -247,7 +304,12 @@ pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: H
         }
     }
     let total = listed.len();
-    let users: Vec<Value> = listed.iter().skip(offset).take(size).map(|a| user_resource(&state, a)).collect();
+    let users: Vec<Value> = listed
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|a| user_resource(&state, a))
+        .collect();
     let mut body = Map::new();
     body.insert("kind".into(), json!("admin#directory#users"));
     body.insert("etag".into(), json!(etag(&format!("users{offset}{size}"))));
@@ -257,7 +319,10 @@ pub(crate) async fn list_users(State(state): State<Arc<GoogleState>>, headers: H
     }
     // The last page carries no nextPageToken.
     if offset + size < total {
-        body.insert("nextPageToken".into(), json!(encode_page_token(offset + size)));
+        body.insert(
+            "nextPageToken".into(),
+            json!(encode_page_token(offset + size)),
+        );
     }
     (StatusCode::OK, axum::Json(Value::Object(body))).into_response()
 }
@@ -276,7 +341,9 @@ impl Term {
             Term::Admin(a) => account.is_admin() == *a,
             Term::Email(prefix) => {
                 let email = account.email(state);
-                prefix.strip_suffix('*').map_or(email.eq_ignore_ascii_case(prefix), |p| email.starts_with(p))
+                prefix
+                    .strip_suffix('*')
+                    .map_or(email.eq_ignore_ascii_case(prefix), |p| email.starts_with(p))
             }
         }
     }
@@ -288,7 +355,9 @@ fn parse_query(query: &str) -> Result<Vec<Term>, Response> {
     query
         .split_whitespace()
         .map(|term| {
-            let (field, value) = term.split_once(['=', ':']).ok_or_else(|| invalid_input(&format!("Invalid Input: {query}")))?;
+            let (field, value) = term
+                .split_once(['=', ':'])
+                .ok_or_else(|| invalid_input(&format!("Invalid Input: {query}")))?;
             let value = value.trim_matches('\'');
             match (field, value) {
                 ("isSuspended", "true" | "false") => Ok(Term::Suspended(value == "true")),
@@ -301,23 +370,39 @@ fn parse_query(query: &str) -> Result<Vec<Term>, Response> {
 }
 
 /// `GET /admin/directory/v1/users/{userKey}`: by primary email or id.
-pub(crate) async fn get_user(State(state): State<Arc<GoogleState>>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+pub(crate) async fn get_user(
+    State(state): State<Arc<GoogleState>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
     if let Err(refusal) = directory_caller(&state, &headers) {
         return refusal;
     }
-    match accounts(&state).find(|a| a.email(&state).eq_ignore_ascii_case(&key) || a.id(&state) == key) {
-        Some(account) => (StatusCode::OK, axum::Json(user_resource(&state, &account))).into_response(),
+    match accounts(&state)
+        .find(|a| a.email(&state).eq_ignore_ascii_case(&key) || a.id(&state) == key)
+    {
+        Some(account) => {
+            (StatusCode::OK, axum::Json(user_resource(&state, &account))).into_response()
+        }
         None => not_found("Resource Not Found: userKey"),
     }
 }
 
 /// `GET /calendar/v3/calendars/{calendarId}`.
-pub(crate) async fn get_calendar(State(state): State<Arc<GoogleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_calendar(
+    State(state): State<Arc<GoogleState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let token = match state.token(&headers) {
         Ok(t) => t,
         Err(refusal) => return refusal,
     };
-    if !token.scopes.iter().any(|s| s == SCOPE_CALENDAR || s == SCOPE_CALENDAR_READONLY) {
+    if !token
+        .scopes
+        .iter()
+        .any(|s| s == SCOPE_CALENDAR || s == SCOPE_CALENDAR_READONLY)
+    {
         return insufficient_scopes();
     }
     let company = &state.company;
@@ -325,7 +410,12 @@ pub(crate) async fn get_calendar(State(state): State<Arc<GoogleState>>, headers:
         Grant::Delegated { subject, .. } => subject,
         Grant::User { person } => Some(person),
     };
-    let id = if id == "primary" { me.and_then(|i| company.people[i].email.clone()).unwrap_or(id) } else { id };
+    let id = if id == "primary" {
+        me.and_then(|i| company.people[i].email.clone())
+            .unwrap_or(id)
+    } else {
+        id
+    };
     let body = if id == state.leave_calendar_id {
         json!({
             "kind": "calendar#calendar",
@@ -336,7 +426,10 @@ pub(crate) async fn get_calendar(State(state): State<Arc<GoogleState>>, headers:
             "timeZone": "Australia/Sydney",
             "conferenceProperties": { "allowedConferenceSolutionTypes": ["hangoutsMeet"] },
         })
-    } else if let Some(person) = company.person_by_email(&id).filter(|p| p.google_id.is_some() && p.is_active) {
+    } else if let Some(person) = company
+        .person_by_email(&id)
+        .filter(|p| p.google_id.is_some() && p.is_active)
+    {
         json!({
             "kind": "calendar#calendar",
             "etag": etag(&id),

@@ -84,12 +84,19 @@ fn bad_request_page(detail: &str) -> Response {
 }
 
 fn redirect(url: &url::Url) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, url.as_str().to_owned())]).into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, url.as_str().to_owned())],
+    )
+        .into_response()
 }
 
 /// `GET /o/oauth2/v2/auth`: validates, picks the person (`login_hint`, else the one set with
 /// `set_signed_in`, else the CEO), consents, and redirects with a code.
-pub(crate) async fn authorize(State(state): State<Arc<GoogleState>>, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn authorize(
+    State(state): State<Arc<GoogleState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let client_id = first(&q, "client_id").unwrap_or_default();
     if client_id.is_empty() || says_invalid(client_id) {
@@ -105,24 +112,37 @@ pub(crate) async fn authorize(State(state): State<Arc<GoogleState>>, RawQuery(qu
     if first(&q, "response_type") != Some("code") {
         return bad_request_page("Only response_type=code is supported by the fake");
     }
-    let scopes: Vec<String> = first(&q, "scope").unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let scopes: Vec<String> = first(&q, "scope")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     if !scopes.iter().any(|s| s == "openid") {
         return bad_request_page("Some requested scopes were invalid: openid is required");
     }
-    let challenge = match (first(&q, "code_challenge"), first(&q, "code_challenge_method").unwrap_or("plain")) {
+    let challenge = match (
+        first(&q, "code_challenge"),
+        first(&q, "code_challenge_method").unwrap_or("plain"),
+    ) {
         (None, _) => None,
         (Some(c), m @ ("plain" | "S256")) => Some((c.to_owned(), m.to_owned())),
         (Some(_), _) => return bad_request_page("Invalid code_challenge_method"),
     };
     let state_param = first(&q, "state");
-    let wanted = first(&q, "login_hint").map(str::to_owned).or_else(|| lock(&state.auth).signed_in.clone());
+    let wanted = first(&q, "login_hint")
+        .map(str::to_owned)
+        .or_else(|| lock(&state.auth).signed_in.clone());
     let company = &state.company;
     let person = match wanted {
-        Some(email) => company.person_by_email(&email).filter(|p| p.google_id.is_some() && p.is_active),
+        Some(email) => company
+            .person_by_email(&email)
+            .filter(|p| p.google_id.is_some() && p.is_active),
         None => Some(company.ceo()),
     };
     let Some(person) = person else {
-        target.query_pairs_mut().append_pair("error", "access_denied");
+        target
+            .query_pairs_mut()
+            .append_pair("error", "access_denied");
         if let Some(s) = state_param {
             target.query_pairs_mut().append_pair("state", s);
         }
@@ -158,35 +178,81 @@ pub(crate) async fn authorize(State(state): State<Arc<GoogleState>>, RawQuery(qu
 }
 
 /// The `authorization_code` grant of `POST /token`.
-pub(crate) fn exchange_code(state: &GoogleState, headers: &HeaderMap, form: &[(String, String)]) -> Response {
+pub(crate) fn exchange_code(
+    state: &GoogleState,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Response {
     let (client_id, secret) = match basic(headers) {
         Some((id, secret)) => (id, Some(secret)),
-        None => (first(form, "client_id").unwrap_or_default().to_owned(), first(form, "client_secret").map(str::to_owned)),
+        None => (
+            first(form, "client_id").unwrap_or_default().to_owned(),
+            first(form, "client_secret").map(str::to_owned),
+        ),
     };
-    if client_id.is_empty() || says_invalid(&client_id) || secret.as_deref().is_some_and(says_invalid) {
-        return token_error(StatusCode::UNAUTHORIZED, "invalid_client", "The OAuth client was not found.");
+    if client_id.is_empty()
+        || says_invalid(&client_id)
+        || secret.as_deref().is_some_and(says_invalid)
+    {
+        return token_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The OAuth client was not found.",
+        );
     }
     let Some(code) = first(form, "code") else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: code");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: code",
+        );
     };
     let now = state.now();
     let pending = lock(&state.auth).codes.remove(code);
-    let Some(pending) = pending.filter(|c| now - c.issued_at <= CODE_LIFETIME && c.client_id == client_id) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "Malformed auth code.");
+    let Some(pending) =
+        pending.filter(|c| now - c.issued_at <= CODE_LIFETIME && c.client_id == client_id)
+    else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Malformed auth code.",
+        );
     };
     if first(form, "redirect_uri") != Some(pending.redirect_uri.as_str()) {
-        return token_error(StatusCode::BAD_REQUEST, "redirect_uri_mismatch", "Bad Request");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri_mismatch",
+            "Bad Request",
+        );
     }
     if let Some((challenge, method)) = &pending.challenge {
         let verifier = first(form, "code_verifier").unwrap_or_default();
-        let computed = if method == "S256" { URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) } else { verifier.to_owned() };
+        let computed = if method == "S256" {
+            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+        } else {
+            verifier.to_owned()
+        };
         if verifier.is_empty() || computed != *challenge {
-            return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid code verifier.");
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "Invalid code verifier.",
+            );
         }
     } else if secret.is_none() {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "client_secret is missing.");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_secret is missing.",
+        );
     }
-    let access_token = lock(&state.auth).issue(Grant::User { person: pending.person }, pending.scopes.clone(), now);
+    let access_token = lock(&state.auth).issue(
+        Grant::User {
+            person: pending.person,
+        },
+        pending.scopes.clone(),
+        now,
+    );
     let p = &state.company.people[pending.person];
     let digest = Sha256::digest(access_token.as_bytes());
     let id_token = state.signer.sign(&json!({
@@ -216,7 +282,10 @@ pub(crate) fn exchange_code(state: &GoogleState, headers: &HeaderMap, form: &[(S
 }
 
 /// `GET /v1/userinfo` with a sign-in access token.
-pub(crate) async fn userinfo(State(state): State<Arc<GoogleState>>, headers: HeaderMap) -> Response {
+pub(crate) async fn userinfo(
+    State(state): State<Arc<GoogleState>>,
+    headers: HeaderMap,
+) -> Response {
     let token = match state.token(&headers) {
         Ok(t) => t,
         Err(refusal) => return refusal,

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{
-    ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_GRACE, REFRESH_IDLE_EXPIRY, TokenSet, XeroState, connection_date, json_response,
-    lock, problem,
+    ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_GRACE, REFRESH_IDLE_EXPIRY, TokenSet, XeroState,
+    connection_date, json_response, lock, problem,
 };
 use crate::keys::random_token;
 use crate::serve::{basic, bearer, first, pairs, says_invalid};
@@ -89,7 +89,9 @@ impl Grant {
 
 impl AuthState {
     pub(crate) fn caller(&self, token: &str, now: DateTime<Utc>) -> Caller<'_> {
-        let Some(access) = self.access.get(token) else { return Caller::Unknown };
+        let Some(access) = self.access.get(token) else {
+            return Caller::Unknown;
+        };
         let grant = &self.grants[access.grant];
         if grant.revoked {
             Caller::Unknown
@@ -101,7 +103,11 @@ impl AuthState {
     }
 
     pub(crate) fn revoke(&mut self, token: &str) {
-        let grant = self.access.get(token).map(|a| a.grant).or_else(|| self.refresh.get(token).map(|r| r.grant));
+        let grant = self
+            .access
+            .get(token)
+            .map(|a| a.grant)
+            .or_else(|| self.refresh.get(token).map(|r| r.grant));
         if let Some(g) = grant {
             self.grants[g].revoked = true;
         }
@@ -113,9 +119,20 @@ impl AuthState {
         }
     }
 
-    fn issue(&mut self, grant: usize, now: DateTime<Utc>, state: &XeroState, nonce: Option<&str>) -> TokenSet {
+    fn issue(
+        &mut self,
+        grant: usize,
+        now: DateTime<Utc>,
+        state: &XeroState,
+        nonce: Option<&str>,
+    ) -> TokenSet {
         let g = &self.grants[grant];
-        let (client_id, scopes, auth_event_id, created_at) = (g.client_id.clone(), g.scopes.clone(), g.auth_event_id, g.created_at);
+        let (client_id, scopes, auth_event_id, created_at) = (
+            g.client_id.clone(),
+            g.scopes.clone(),
+            g.auth_event_id,
+            g.created_at,
+        );
         let expires_at = now + ACCESS_TOKEN_LIFETIME;
         let ceo = state.company.ceo();
         // Xero's access tokens are RS256 JWTs that clients sometimes decode (for
@@ -156,12 +173,26 @@ impl AuthState {
         });
         let refresh_token = scopes.iter().any(|s| s == "offline_access").then(|| {
             let token = random_token("", 32);
-            self.refresh.insert(token.clone(), Refresh { grant, issued_at: now, used_at: None });
+            self.refresh.insert(
+                token.clone(),
+                Refresh {
+                    grant,
+                    issued_at: now,
+                    used_at: None,
+                },
+            );
             token
         });
         let scope = scopes.join(" ");
-        self.access.insert(access_token.clone(), Access { grant, expires_at });
-        TokenSet { access_token, refresh_token, id_token, expires_in: ACCESS_TOKEN_LIFETIME.num_seconds(), scope }
+        self.access
+            .insert(access_token.clone(), Access { grant, expires_at });
+        TokenSet {
+            access_token,
+            refresh_token,
+            id_token,
+            expires_in: ACCESS_TOKEN_LIFETIME.num_seconds(),
+            scope,
+        }
     }
 
     fn new_grant(&mut self, client_id: &str, scopes: Vec<String>, now: DateTime<Utc>) -> usize {
@@ -179,7 +210,12 @@ impl AuthState {
 }
 
 impl XeroState {
-    pub(crate) fn grant_and_issue(&self, client_id: &str, scopes: Vec<String>, nonce: Option<&str>) -> TokenSet {
+    pub(crate) fn grant_and_issue(
+        &self,
+        client_id: &str,
+        scopes: Vec<String>,
+        nonce: Option<&str>,
+    ) -> TokenSet {
         let now = self.now();
         let mut auth = lock(&self.auth);
         let grant = auth.new_grant(client_id, scopes, now);
@@ -249,11 +285,17 @@ fn found(location: &str) -> Response {
 }
 
 /// `GET /identity/connect/authorize`: validates like Xero, then consents at once.
-pub(crate) async fn authorize(State(state): State<Arc<XeroState>>, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn authorize(
+    State(state): State<Arc<XeroState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let client_id = first(&q, "client_id").unwrap_or_default();
     if !client_id_ok(client_id) {
-        return error_page("unauthorized_client", "Unknown client or client not enabled");
+        return error_page(
+            "unauthorized_client",
+            "Unknown client or client not enabled",
+        );
     }
     let Some(raw_redirect_uri) = first(&q, "redirect_uri") else {
         return error_page("invalid_request", "Invalid redirect_uri");
@@ -266,7 +308,11 @@ pub(crate) async fn authorize(State(state): State<Arc<XeroState>>, RawQuery(quer
     if first(&q, "response_type") != Some("code") {
         return redirect_error(redirect_uri, "unsupported_response_type", st);
     }
-    let scopes: Vec<String> = first(&q, "scope").unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let scopes: Vec<String> = first(&q, "scope")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     if scopes.is_empty() || !scopes.iter().all(|s| is_known_scope(s)) {
         return redirect_error(redirect_uri, "invalid_scope", st);
     }
@@ -289,11 +335,14 @@ pub(crate) async fn authorize(State(state): State<Arc<XeroState>>, RawQuery(quer
         },
     );
     let mut url = redirect_uri.clone();
-    url.query_pairs_mut().append_pair("code", &code).append_pair("scope", &scopes.join(" "));
+    url.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("scope", &scopes.join(" "));
     if let Some(s) = st {
         url.query_pairs_mut().append_pair("state", s);
     }
-    url.query_pairs_mut().append_pair("session_state", &random_token("", 16));
+    url.query_pairs_mut()
+        .append_pair("session_state", &random_token("", 16));
     found(url.as_str())
 }
 
@@ -310,19 +359,34 @@ struct Client {
 
 fn client_of(headers: &HeaderMap, form: &[(String, String)]) -> Option<Client> {
     if let Some((id, secret)) = basic(headers) {
-        return Some(Client { id, secret: Some(secret) });
+        return Some(Client {
+            id,
+            secret: Some(secret),
+        });
     }
     let id = first(form, "client_id")?.to_owned();
-    Some(Client { id, secret: first(form, "client_secret").map(str::to_owned) })
+    Some(Client {
+        id,
+        secret: first(form, "client_secret").map(str::to_owned),
+    })
 }
 
 /// `POST /connect/token`.
-pub(crate) async fn token(State(state): State<Arc<XeroState>>, headers: HeaderMap, body: String) -> Response {
+pub(crate) async fn token(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let form = pairs(&body);
     let Some(client) = client_of(&headers, &form) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client");
     };
-    if !client_id_ok(&client.id) || client.secret.as_deref().is_some_and(|s| s.is_empty() || says_invalid(s)) {
+    if !client_id_ok(&client.id)
+        || client
+            .secret
+            .as_deref()
+            .is_some_and(|s| s.is_empty() || says_invalid(s))
+    {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client");
     }
     let now = state.now();
@@ -352,7 +416,12 @@ pub(crate) async fn token(State(state): State<Arc<XeroState>>, headers: HeaderMa
     }
 }
 
-fn exchange_code(state: &XeroState, client: &Client, form: &[(String, String)], now: DateTime<Utc>) -> Result<TokenSet, &'static str> {
+fn exchange_code(
+    state: &XeroState,
+    client: &Client,
+    form: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<TokenSet, &'static str> {
     let code = first(form, "code").ok_or("invalid_request")?;
     let mut auth = lock(&state.auth);
     // A code is single use: it is gone whether or not the exchange succeeds.
@@ -367,7 +436,9 @@ fn exchange_code(state: &XeroState, client: &Client, form: &[(String, String)], 
         Some(challenge) => {
             let verifier = first(form, "code_verifier").ok_or("invalid_grant")?;
             // RFC 7636 §4.1: 43 to 128 characters; §4.6: BASE64URL(SHA256(verifier)).
-            if !(43..=128).contains(&verifier.len()) || URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge {
+            if !(43..=128).contains(&verifier.len())
+                || URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != *challenge
+            {
                 return Err("invalid_grant");
             }
         }
@@ -379,7 +450,12 @@ fn exchange_code(state: &XeroState, client: &Client, form: &[(String, String)], 
     Ok(auth.issue(grant, now, state, pending.nonce.as_deref()))
 }
 
-fn refresh(state: &XeroState, client: &Client, form: &[(String, String)], now: DateTime<Utc>) -> Result<TokenSet, &'static str> {
+fn refresh(
+    state: &XeroState,
+    client: &Client,
+    form: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<TokenSet, &'static str> {
     let token = first(form, "refresh_token").ok_or("invalid_request")?;
     let mut auth = lock(&state.auth);
     let old = auth.refresh.get(token).ok_or("invalid_grant")?;
@@ -404,7 +480,11 @@ fn refresh(state: &XeroState, client: &Client, form: &[(String, String)], now: D
 }
 
 /// `POST /connect/revocation` with `token=<refresh_token>`: ends the whole grant.
-pub(crate) async fn revocation(State(state): State<Arc<XeroState>>, headers: HeaderMap, body: String) -> Response {
+pub(crate) async fn revocation(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let form = pairs(&body);
     let Some(client) = client_of(&headers, &form).filter(|c| client_id_ok(&c.id)) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client");
@@ -413,7 +493,11 @@ pub(crate) async fn revocation(State(state): State<Arc<XeroState>>, headers: Hea
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request");
     };
     let mut auth = lock(&state.auth);
-    let owner = auth.refresh.get(token).map(|r| r.grant).or_else(|| auth.access.get(token).map(|a| a.grant));
+    let owner = auth
+        .refresh
+        .get(token)
+        .map(|r| r.grant)
+        .or_else(|| auth.access.get(token).map(|a| a.grant));
     if owner.is_some_and(|g| auth.grants[g].client_id == client.id) {
         auth.revoke(token);
     }
@@ -422,9 +506,16 @@ pub(crate) async fn revocation(State(state): State<Arc<XeroState>>, headers: Hea
 }
 
 /// Resolves the bearer token of an API call into its grant, or Xero's 401.
-pub(crate) fn authenticate<T>(state: &XeroState, headers: &HeaderMap, then: impl FnOnce(&Grant) -> T) -> Result<T, Response> {
+pub(crate) fn authenticate<T>(
+    state: &XeroState,
+    headers: &HeaderMap,
+    then: impl FnOnce(&Grant) -> T,
+) -> Result<T, Response> {
     let Some(token) = bearer(headers) else {
-        return Err(problem(StatusCode::UNAUTHORIZED, "AuthenticationUnsuccessful"));
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationUnsuccessful",
+        ));
     };
     let auth = lock(&state.auth);
     match auth.caller(token, state.now()) {
@@ -433,18 +524,30 @@ pub(crate) fn authenticate<T>(state: &XeroState, headers: &HeaderMap, then: impl
         // timestamp is US-ordered, MM/dd/yyyy HH:mm:ss, in UTC.
         Caller::Expired(at) => Err(problem(
             StatusCode::UNAUTHORIZED,
-            &format!("TokenExpired: token expired at {}", at.format("%m/%d/%Y %H:%M:%S")),
+            &format!(
+                "TokenExpired: token expired at {}",
+                at.format("%m/%d/%Y %H:%M:%S")
+            ),
         )),
-        Caller::Unknown => Err(problem(StatusCode::UNAUTHORIZED, "AuthenticationUnsuccessful")),
+        Caller::Unknown => Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationUnsuccessful",
+        )),
     }
 }
 
 /// `GET /connections`: the tenants the token's grant reaches. Bearer only, no tenant header.
-pub(crate) async fn connections(State(state): State<Arc<XeroState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn connections(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let wanted_event = first(&q, "authEventId");
     let listed = authenticate(&state, &headers, |grant| {
-        if !grant.is_connected() || wanted_event.is_some_and(|e| e != grant.auth_event_id.to_string()) {
+        if !grant.is_connected()
+            || wanted_event.is_some_and(|e| e != grant.auth_event_id.to_string())
+        {
             return json!([]);
         }
         json!([{
@@ -461,7 +564,10 @@ pub(crate) async fn connections(State(state): State<Arc<XeroState>>, headers: He
         Ok(body) => {
             let mut response = json_response(StatusCode::OK, &body);
             // Only the app limit comes back on this tenantless call (xero-ruby issue 128).
-            response.headers_mut().insert("x-appminlimit-remaining", state.app_minute_remaining().into());
+            response.headers_mut().insert(
+                "x-appminlimit-remaining",
+                state.app_minute_remaining().into(),
+            );
             response
         }
         Err(refusal) => refusal,
@@ -469,12 +575,22 @@ pub(crate) async fn connections(State(state): State<Arc<XeroState>>, headers: He
 }
 
 /// `DELETE /connections/{id}` → 204; the grant's tokens live on but reach no tenant.
-pub(crate) async fn delete_connection(State(state): State<Arc<XeroState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let found = authenticate(&state, &headers, |grant| grant.is_connected() && grant.connection_id.to_string() == id);
+pub(crate) async fn delete_connection(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let found = authenticate(&state, &headers, |grant| {
+        grant.is_connected() && grant.connection_id.to_string() == id
+    });
     match found {
         Ok(true) => {
             let mut auth = lock(&state.auth);
-            for g in auth.grants.iter_mut().filter(|g| g.connection_id.to_string() == id) {
+            for g in auth
+                .grants
+                .iter_mut()
+                .filter(|g| g.connection_id.to_string() == id)
+            {
                 g.connected = false;
             }
             StatusCode::NO_CONTENT.into_response()

@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::oauth::authenticate;
-use super::{Remaining, XeroState, json_response, ms_date, ms_date_plain, problem, set_remaining, too_many};
+use super::{
+    Remaining, XeroState, json_response, ms_date, ms_date_plain, problem, set_remaining, too_many,
+};
 use crate::company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
 use crate::serve::{first, pairs, retry_after_secs};
 
@@ -46,25 +48,46 @@ const EMPLOYEE_FIELDS: &[&str] = &[
     "UpdatedDateUTC",
     "IsSTP2Qualified",
 ];
-const SUPERFUND_FIELDS: &[&str] =
-    &["SuperFundID", "Type", "Name", "ABN", "BSB", "AccountNumber", "AccountName", "USI", "EmployerNumber", "UpdatedDateUTC"];
+const SUPERFUND_FIELDS: &[&str] = &[
+    "SuperFundID",
+    "Type",
+    "Name",
+    "ABN",
+    "BSB",
+    "AccountNumber",
+    "AccountName",
+    "USI",
+    "EmployerNumber",
+    "UpdatedDateUTC",
+];
 
 /// Auth, tenant, scope and rate checks, in the order Xero applies them.
 fn admit(state: &XeroState, headers: &HeaderMap, scopes: &[&str]) -> Result<Remaining, Response> {
-    let (connected, scoped) = authenticate(state, headers, |grant| (grant.is_connected(), grant.has_scope(scopes)))?;
-    let tenant = headers.get("xero-tenant-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let tenant_matches = Uuid::parse_str(tenant.trim()).is_ok_and(|t| t == state.company.xero_tenant_id);
+    let (connected, scoped) = authenticate(state, headers, |grant| {
+        (grant.is_connected(), grant.has_scope(scopes))
+    })?;
+    let tenant = headers
+        .get("xero-tenant-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let tenant_matches =
+        Uuid::parse_str(tenant.trim()).is_ok_and(|t| t == state.company.xero_tenant_id);
     // A missing, unknown or disconnected tenant is 403 AuthenticationUnsuccessful
     // (https://github.com/XeroAPI/xero-node/issues/432).
     if !connected || !tenant_matches {
         return Err(problem(StatusCode::FORBIDDEN, "AuthenticationUnsuccessful"));
     }
     if !scoped {
-        return Err(problem(StatusCode::UNAUTHORIZED, "AuthorizationUnsuccessful"));
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "AuthorizationUnsuccessful",
+        ));
     }
     state
         .meter_call(tenant.trim())
-        .map_err(|(remaining, which, wait)| too_many(state, which, retry_after_secs(wait), Some(remaining)))
+        .map_err(|(remaining, which, wait)| {
+            too_many(state, which, retry_after_secs(wait), Some(remaining))
+        })
 }
 
 /// Serves `body` as JSON when asked for, else as Xero's default XML; with the limit headers.
@@ -78,7 +101,15 @@ fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: &
     } else {
         // Without `Accept: application/json` the payroll API answers XML
         // (https://github.com/calcinai/xero-php/pull/183).
-        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"))], to_xml(body)).into_response()
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=utf-8"),
+            )],
+            to_xml(body),
+        )
+            .into_response()
     };
     set_remaining(response.headers_mut(), remaining);
     response
@@ -104,17 +135,28 @@ fn envelope(state: &XeroState, key: &str, items: Vec<Value>) -> Value {
 fn page_of(q: &[(String, String)]) -> Result<usize, String> {
     match first(q, "page") {
         None => Ok(1),
-        Some(p) => p.trim().parse::<usize>().map(|p| p.max(1)).map_err(|_| format!("The value '{p}' is not valid for page.")),
+        Some(p) => p
+            .trim()
+            .parse::<usize>()
+            .map(|p| p.max(1))
+            .map_err(|_| format!("The value '{p}' is not valid for page.")),
     }
 }
 
-pub(crate) async fn list_employees(State(state): State<Arc<XeroState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn list_employees(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let remaining = match admit(&state, &headers, EMPLOYEE_SCOPES) {
         Ok(r) => r,
         Err(refusal) => return refusal,
     };
     let q = pairs(query.as_deref().unwrap_or_default());
-    let since = headers.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(parse_since);
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_since);
     let rows: Vec<(Value, DateTime<Utc>)> = state
         .company
         .people
@@ -125,44 +167,91 @@ pub(crate) async fn list_employees(State(state): State<Arc<XeroState>>, headers:
         .collect();
     let rows = rows.into_iter().map(|(row, _)| row).collect();
     match select(rows, &q, "Employee", EMPLOYEE_FIELDS) {
-        Ok(rows) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "Employees", rows)),
+        Ok(rows) => answer(
+            &headers,
+            remaining,
+            StatusCode::OK,
+            &envelope(&state, "Employees", rows),
+        ),
         Err(message) => query_parse_error(&headers, remaining, &message),
     }
 }
 
-pub(crate) async fn get_employee(State(state): State<Arc<XeroState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_employee(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let remaining = match admit(&state, &headers, EMPLOYEE_SCOPES) {
         Ok(r) => r,
         Err(refusal) => return refusal,
     };
     let wanted = Uuid::parse_str(&id).ok();
-    match state.company.people.iter().find(|p| p.xero_employee_id.is_some() && p.xero_employee_id == wanted) {
-        Some(person) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "Employees", vec![employee_detail(&state, person)])),
+    match state
+        .company
+        .people
+        .iter()
+        .find(|p| p.xero_employee_id.is_some() && p.xero_employee_id == wanted)
+    {
+        Some(person) => answer(
+            &headers,
+            remaining,
+            StatusCode::OK,
+            &envelope(&state, "Employees", vec![employee_detail(&state, person)]),
+        ),
         None => not_found(remaining, "Employee"),
     }
 }
 
-pub(crate) async fn list_superfunds(State(state): State<Arc<XeroState>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn list_superfunds(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let remaining = match admit(&state, &headers, SETTINGS_SCOPES) {
         Ok(r) => r,
         Err(refusal) => return refusal,
     };
     let q = pairs(query.as_deref().unwrap_or_default());
-    let rows = state.company.super_funds.iter().map(|f| superfund(&state, f)).collect();
+    let rows = state
+        .company
+        .super_funds
+        .iter()
+        .map(|f| superfund(&state, f))
+        .collect();
     match select(rows, &q, "SuperFund", SUPERFUND_FIELDS) {
-        Ok(rows) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "SuperFunds", rows)),
+        Ok(rows) => answer(
+            &headers,
+            remaining,
+            StatusCode::OK,
+            &envelope(&state, "SuperFunds", rows),
+        ),
         Err(message) => query_parse_error(&headers, remaining, &message),
     }
 }
 
-pub(crate) async fn get_superfund(State(state): State<Arc<XeroState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_superfund(
+    State(state): State<Arc<XeroState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let remaining = match admit(&state, &headers, SETTINGS_SCOPES) {
         Ok(r) => r,
         Err(refusal) => return refusal,
     };
     let wanted = Uuid::parse_str(&id).ok();
-    match state.company.super_funds.iter().find(|f| Some(f.id) == wanted) {
-        Some(fund) => answer(&headers, remaining, StatusCode::OK, &envelope(&state, "SuperFunds", vec![superfund(&state, fund)])),
+    match state
+        .company
+        .super_funds
+        .iter()
+        .find(|f| Some(f.id) == wanted)
+    {
+        Some(fund) => answer(
+            &headers,
+            remaining,
+            StatusCode::OK,
+            &envelope(&state, "SuperFunds", vec![superfund(&state, fund)]),
+        ),
         None => not_found(remaining, "SuperFund"),
     }
 }
@@ -176,7 +265,12 @@ fn not_found(remaining: Remaining, what: &str) -> Response {
 }
 
 /// Applies `where`, `order` and `page` to rows.
-fn select(mut rows: Vec<Value>, q: &[(String, String)], type_name: &str, fields: &[&str]) -> Result<Vec<Value>, String> {
+fn select(
+    mut rows: Vec<Value>,
+    q: &[(String, String)],
+    type_name: &str,
+    fields: &[&str],
+) -> Result<Vec<Value>, String> {
     if let Some(clause) = first(q, "where").filter(|w| !w.trim().is_empty()) {
         let filter = Where::parse(clause, type_name, fields)?;
         rows.retain(|row| filter.matches(row));
@@ -194,7 +288,11 @@ fn select(mut rows: Vec<Value>, q: &[(String, String)], type_name: &str, fields:
         });
     }
     let page = page_of(q)?;
-    Ok(rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect())
+    Ok(rows
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect())
 }
 
 fn compare(a: &Value, b: &Value) -> Ordering {
@@ -212,7 +310,11 @@ fn unknown_field(field: &str, type_name: &str, at: usize) -> String {
     format!("No property or field '{field}' exists in type '{type_name}' (at index {at})")
 }
 
-fn parse_order(order: &str, type_name: &str, fields: &[&str]) -> Result<Vec<(String, bool)>, String> {
+fn parse_order(
+    order: &str,
+    type_name: &str,
+    fields: &[&str],
+) -> Result<Vec<(String, bool)>, String> {
     let mut keys = Vec::new();
     let mut at = 0;
     for part in order.split(',') {
@@ -224,7 +326,12 @@ fn parse_order(order: &str, type_name: &str, fields: &[&str]) -> Result<Vec<(Str
         let descending = match words.next().map(str::to_ascii_uppercase).as_deref() {
             None | Some("ASC" | "ASCENDING") => false,
             Some("DESC" | "DESCENDING") => true,
-            Some(_) => return Err(format!("',' or end of expression expected (at index {})", at + part.len())),
+            Some(_) => {
+                return Err(format!(
+                    "',' or end of expression expected (at index {})",
+                    at + part.len()
+                ));
+            }
         };
         keys.push((field.to_owned(), descending));
         at += part.len() + 1;
@@ -252,7 +359,9 @@ impl Where {
         let mut any_of = vec![Vec::new()];
         loop {
             let start = lexer.skip_ws();
-            let field = lexer.ident().ok_or_else(|| format!("Expression expected (at index {start})"))?;
+            let field = lexer
+                .ident()
+                .ok_or_else(|| format!("Expression expected (at index {start})"))?;
             if !fields.contains(&field.as_str()) {
                 return Err(unknown_field(&field, type_name, start));
             }
@@ -265,9 +374,15 @@ impl Where {
                 return Err(format!("'==' or '!=' expected (at index {at})"));
             };
             let at = lexer.skip_ws();
-            let value = lexer.literal().ok_or_else(|| format!("Expression expected (at index {at})"))?;
+            let value = lexer
+                .literal()
+                .ok_or_else(|| format!("Expression expected (at index {at})"))?;
             if let Some(last) = any_of.last_mut() {
-                last.push(Comparison { field, equal, value });
+                last.push(Comparison {
+                    field,
+                    equal,
+                    value,
+                });
             }
             let at = lexer.skip_ws();
             if lexer.at_end() {
@@ -286,7 +401,10 @@ impl Where {
     }
 
     fn matches(&self, row: &Value) -> bool {
-        self.any_of.iter().any(|all| all.iter().all(|c| (row.get(&c.field) == Some(&c.value)) == c.equal))
+        self.any_of.iter().any(|all| {
+            all.iter()
+                .all(|c| (row.get(&c.field) == Some(&c.value)) == c.equal)
+        })
     }
 }
 
@@ -327,7 +445,9 @@ impl<'a> Lexer<'a> {
     }
     fn ident(&mut self) -> Option<String> {
         let rest = self.rest();
-        let len = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(rest.len());
+        let len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(rest.len());
         if len == 0 || !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return None;
         }
@@ -367,7 +487,9 @@ impl<'a> Lexer<'a> {
             if !self.eat(")") {
                 return None;
             }
-            return Uuid::parse_str(&guid).ok().map(|u| Value::from(u.to_string()));
+            return Uuid::parse_str(&guid)
+                .ok()
+                .map(|u| Value::from(u.to_string()));
         }
         match self.ident()?.as_str() {
             "true" => Some(Value::Bool(true)),
@@ -385,8 +507,16 @@ fn parse_since(raw: &str) -> Option<DateTime<Utc>> {
         .or_else(|_| DateTime::parse_from_rfc2822(raw))
         .map(|d| d.with_timezone(&Utc))
         .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc()))
-        .or_else(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().map(|d| d.and_time(NaiveTime::MIN).and_utc()))
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|d| d.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        })
 }
 
 fn date(d: NaiveDate) -> String {
@@ -415,15 +545,28 @@ fn employee_summary(state: &XeroState, p: &SamplePerson) -> Value {
     row.insert("FirstName".into(), json!(p.first_name));
     insert_some(&mut row, "MiddleNames", p.middle_names.clone());
     row.insert("LastName".into(), json!(p.last_name));
-    row.insert("Status".into(), json!(if p.termination_date.is_some() { "TERMINATED" } else { "ACTIVE" }));
+    row.insert(
+        "Status".into(),
+        json!(if p.termination_date.is_some() {
+            "TERMINATED"
+        } else {
+            "ACTIVE"
+        }),
+    );
     insert_some(&mut row, "Email", p.email.clone());
     row.insert("DateOfBirth".into(), json!(date(p.date_of_birth)));
     row.insert("Gender".into(), json!(p.gender));
     insert_some(&mut row, "Phone", p.phone.clone());
     insert_some(&mut row, "Mobile", p.mobile.clone());
     row.insert("StartDate".into(), json!(date(p.start_date)));
-    row.insert("OrdinaryEarningsRateID".into(), json!(tenant_uuid(state, "ordinary-earnings")));
-    row.insert("PayrollCalendarID".into(), json!(tenant_uuid(state, "fortnightly-calendar")));
+    row.insert(
+        "OrdinaryEarningsRateID".into(),
+        json!(tenant_uuid(state, "ordinary-earnings")),
+    );
+    row.insert(
+        "PayrollCalendarID".into(),
+        json!(tenant_uuid(state, "fortnightly-calendar")),
+    );
     row.insert("UpdatedDateUTC".into(), json!(ms_date(p.updated_at)));
     row.insert("IsSTP2Qualified".into(), json!(!p.is_contractor));
     Value::Object(row)
@@ -437,8 +580,14 @@ fn employee_detail(state: &XeroState, p: &SamplePerson) -> Value {
     };
     row.insert("JobTitle".into(), json!(p.title));
     row.insert("EmployeeGroupName".into(), json!(p.department));
-    row.insert("IsAuthorisedToApproveLeave".into(), json!(p.level <= Level::Lead));
-    row.insert("IsAuthorisedToApproveTimesheets".into(), json!(p.level <= Level::Lead));
+    row.insert(
+        "IsAuthorisedToApproveLeave".into(),
+        json!(p.level <= Level::Lead),
+    );
+    row.insert(
+        "IsAuthorisedToApproveTimesheets".into(),
+        json!(p.level <= Level::Lead),
+    );
     insert_some(&mut row, "TerminationDate", p.termination_date.map(date));
     insert_some(&mut row, "TerminationReason", p.termination_reason);
     if let Some(a) = &p.home_address {
@@ -500,8 +649,18 @@ fn employee_detail(state: &XeroState, p: &SamplePerson) -> Value {
         tax["ABN"] = json!(format!("{:011}", p.index * 7_919 + 51_824_753_556));
     }
     row.insert("TaxDeclaration".into(), tax);
-    row.insert("IncomeType".into(), json!(if contractor { "NONEMPLOYEE" } else { "SALARYANDWAGES" }));
-    row.insert("EmploymentType".into(), json!(if contractor { "CONTRACTOR" } else { "EMPLOYEE" }));
+    row.insert(
+        "IncomeType".into(),
+        json!(if contractor {
+            "NONEMPLOYEE"
+        } else {
+            "SALARYANDWAGES"
+        }),
+    );
+    row.insert(
+        "EmploymentType".into(),
+        json!(if contractor { "CONTRACTOR" } else { "EMPLOYEE" }),
+    );
     row.insert("PayTemplate".into(), json!({"EarningsLines": [], "DeductionLines": [], "SuperLines": [], "ReimbursementLines": [], "LeaveLines": []}));
     row.insert("LeaveBalances".into(), json!([]));
     Value::Object(row)
@@ -517,10 +676,19 @@ fn superfund(state: &XeroState, f: &SampleSuperFund) -> Value {
     insert_some(&mut row, "BSB", f.bsb.clone());
     insert_some(&mut row, "AccountNumber", f.account_number.clone());
     insert_some(&mut row, "AccountName", f.account_name.clone());
-    insert_some(&mut row, "ElectronicServiceAddress", f.electronic_service_address.clone());
+    insert_some(
+        &mut row,
+        "ElectronicServiceAddress",
+        f.electronic_service_address.clone(),
+    );
     insert_some(&mut row, "EmployerNumber", f.employer_number.clone());
-    let updated = crate::company::REFERENCE_DATE.and_time(NaiveTime::MIN).and_utc();
-    row.insert("UpdatedDateUTC".into(), json!(ms_date(updated.min(state.now()))));
+    let updated = crate::company::REFERENCE_DATE
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    row.insert(
+        "UpdatedDateUTC".into(),
+        json!(ms_date(updated.min(state.now()))),
+    );
     Value::Object(row)
 }
 
@@ -553,7 +721,11 @@ fn write_xml(out: &mut String, name: &str, value: &Value) {
                 write_xml(out, singular, item);
             }
         }
-        Value::String(s) => out.push_str(&s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")),
+        Value::String(s) => out.push_str(
+            &s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+        ),
         Value::Null => {}
         other => out.push_str(&other.to_string()),
     }
@@ -574,17 +746,30 @@ mod tests {
             (r#"Status == "TERMINATED""#, false),
             (r#"Status!="TERMINATED" && FirstName=="Ann""#, true),
             (r#"Status=="TERMINATED" OR FirstName=="Ann""#, true),
-            (r#"EmployeeID==GUID("4ff1e5cc-9835-40d5-bb18-09fdb118db9c")"#, true),
+            (
+                r#"EmployeeID==GUID("4ff1e5cc-9835-40d5-bb18-09fdb118db9c")"#,
+                true,
+            ),
         ] {
-            let w = Where::parse(clause, "Employee", EMPLOYEE_FIELDS).unwrap_or_else(|e| panic!("{clause}: {e}"));
+            let w = Where::parse(clause, "Employee", EMPLOYEE_FIELDS)
+                .unwrap_or_else(|e| panic!("{clause}: {e}"));
             assert_eq!(w.matches(&row), matches, "{clause}");
         }
         for (clause, message) in [
-            (r#"hi=="x""#, "No property or field 'hi' exists in type 'Employee' (at index 0)"),
+            (
+                r#"hi=="x""#,
+                "No property or field 'hi' exists in type 'Employee' (at index 0)",
+            ),
             ("Status==", "Expression expected (at index 8)"),
             (r#"Status="ACTIVE""#, "'==' or '!=' expected (at index 6)"),
         ] {
-            assert_eq!(Where::parse(clause, "Employee", EMPLOYEE_FIELDS).err().as_deref(), Some(message), "{clause}");
+            assert_eq!(
+                Where::parse(clause, "Employee", EMPLOYEE_FIELDS)
+                    .err()
+                    .as_deref(),
+                Some(message),
+                "{clause}"
+            );
         }
     }
 

@@ -1,7 +1,8 @@
 //! Integration tests: each fake served on a loopback port and called over real HTTP.
 
-mod support;
 mod google;
 mod productive;
+mod remote;
 mod slack;
+mod support;
 mod xero;

@@ -24,22 +24,42 @@ async fn people_page_by_thirty_with_meta_and_links() {
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
     let response = get(&fake, "people").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "application/vnd.api+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.api+json"
+    );
     let body: Value = response.json().await.unwrap();
-    let total = company.people.iter().filter(|p| p.productive_id.is_some()).count() + 3;
+    let total = company
+        .people
+        .iter()
+        .filter(|p| p.productive_id.is_some())
+        .count()
+        + 3;
     assert_eq!(body["data"].as_array().unwrap().len(), 30);
     assert_eq!(body["meta"]["total_count"], total);
     assert_eq!(body["meta"]["page_size"], 30);
     assert_eq!(body["meta"]["max_page_size"], 200);
     assert_eq!(body["meta"]["total_pages"], total.div_ceil(30));
-    assert!(body["links"]["next"].as_str().unwrap().contains("page%5Bnumber%5D=2"));
+    assert!(
+        body["links"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("page%5Bnumber%5D=2")
+    );
     assert!(body["links"].get("prev").is_none());
-    assert!(body["data"][0]["id"].is_string(), "JSON:API ids are strings");
+    assert!(
+        body["data"][0]["id"].is_string(),
+        "JSON:API ids are strings"
+    );
 
     let mut seen = 0;
     let mut page = 1;
     loop {
-        let body: Value = get(&fake, &format!("people?page[number]={page}&page[size]=200")).await.json().await.unwrap();
+        let body: Value = get(&fake, &format!("people?page[number]={page}&page[size]=200"))
+            .await
+            .json()
+            .await
+            .unwrap();
         seen += body["data"].as_array().unwrap().len();
         if body["meta"]["current_page"] == body["meta"]["total_pages"] {
             break;
@@ -47,7 +67,11 @@ async fn people_page_by_thirty_with_meta_and_links() {
         page += 1;
     }
     assert_eq!((seen, page), (total, 2));
-    let capped: Value = get(&fake, "people?page[size]=500").await.json().await.unwrap();
+    let capped: Value = get(&fake, "people?page[size]=500")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(capped["meta"]["page_size"], 200);
 }
 
@@ -56,12 +80,37 @@ async fn staff_filter_excludes_leavers_contacts_and_placeholders() {
     let (_, clock) = clock();
     let company = company();
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
-    let body: Value = get(&fake, "people?filter[status]=1&filter[person_type]=1&page[size]=200").await.json().await.unwrap();
-    let expected = company.people.iter().filter(|p| p.productive_id.is_some() && !p.is_leaver).count();
+    let body: Value = get(
+        &fake,
+        "people?filter[status]=1&filter[person_type]=1&page[size]=200",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let expected = company
+        .people
+        .iter()
+        .filter(|p| p.productive_id.is_some() && !p.is_leaver)
+        .count();
     assert_eq!(body["meta"]["total_count"], expected);
-    let deactivated: Value = get(&fake, "people?filter[status]=2").await.json().await.unwrap();
-    assert!(deactivated["data"].as_array().unwrap().iter().all(|p| p["attributes"]["deactivated_at"].is_string()));
-    let placeholders: Value = get(&fake, "people?filter[person_type]=3").await.json().await.unwrap();
+    let deactivated: Value = get(&fake, "people?filter[status]=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        deactivated["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["attributes"]["deactivated_at"].is_string())
+    );
+    let placeholders: Value = get(&fake, "people?filter[person_type]=3")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(placeholders["meta"]["total_count"], 2);
 }
 
@@ -82,19 +131,59 @@ async fn manager_is_only_visible_with_include() {
     let (_, clock) = clock();
     let company = company();
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
-    let report = company.people.iter().find(|p| p.level == roster_fakes::company::Level::Staff && !p.is_leaver).unwrap();
+    let report = company
+        .people
+        .iter()
+        .find(|p| p.level == roster_fakes::company::Level::Staff && !p.is_leaver)
+        .unwrap();
     let manager = &company.people[report.manager.unwrap()];
     let id = report.productive_id.as_deref().unwrap();
 
-    let plain: Value = get(&fake, &format!("people/{id}")).await.json().await.unwrap();
-    assert_eq!(plain["data"]["relationships"]["manager"], serde_json::json!({"meta": {"included": false}}));
-    let with: Value = get(&fake, &format!("people/{id}?include=manager")).await.json().await.unwrap();
-    assert_eq!(with["data"]["relationships"]["manager"]["data"]["id"], manager.productive_id.as_deref().unwrap());
-    assert_eq!(with["included"][0]["id"], manager.productive_id.as_deref().unwrap());
+    let plain: Value = get(&fake, &format!("people/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        plain["data"]["relationships"]["manager"],
+        serde_json::json!({"meta": {"included": false}})
+    );
+    let with: Value = get(&fake, &format!("people/{id}?include=manager"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        with["data"]["relationships"]["manager"]["data"]["id"],
+        manager.productive_id.as_deref().unwrap()
+    );
+    assert_eq!(
+        with["included"][0]["id"],
+        manager.productive_id.as_deref().unwrap()
+    );
 
-    let reports: Value = get(&fake, &format!("people?filter[manager_id]={}", manager.productive_id.as_deref().unwrap())).await.json().await.unwrap();
-    assert!(reports["data"].as_array().unwrap().iter().any(|p| p["id"] == id));
-    assert_eq!(get(&fake, "people?include=company").await.status(), StatusCode::BAD_REQUEST);
+    let reports: Value = get(
+        &fake,
+        &format!(
+            "people?filter[manager_id]={}",
+            manager.productive_id.as_deref().unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        reports["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == id)
+    );
+    assert_eq!(
+        get(&fake, "people?include=company").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -102,18 +191,51 @@ async fn teams_and_memberships_are_the_squads() {
     let (_, clock) = clock();
     let company = company();
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
-    let teams: Value = get(&fake, "teams?page[size]=200").await.json().await.unwrap();
+    let teams: Value = get(&fake, "teams?page[size]=200")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(teams["meta"]["total_count"], company.squads.len());
     let squad = &company.squads[0];
-    let members: Value = get(&fake, &format!("team_memberships?filter[team_id]={}", squad.productive_team_id)).await.json().await.unwrap();
-    let ids: Vec<&str> = members["data"].as_array().unwrap().iter().map(|m| m["relationships"]["person"]["data"]["id"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = squad.members.iter().filter_map(|m| company.people[*m].productive_id.as_deref()).collect();
+    let members: Value = get(
+        &fake,
+        &format!(
+            "team_memberships?filter[team_id]={}",
+            squad.productive_team_id
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let ids: Vec<&str> = members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["relationships"]["person"]["data"]["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = squad
+        .members
+        .iter()
+        .filter_map(|m| company.people[*m].productive_id.as_deref())
+        .collect();
     assert_eq!(ids, expected);
-    let by_team: Value = get(&fake, &format!("people?filter[team]={}", squad.productive_team_id)).await.json().await.unwrap();
+    let by_team: Value = get(
+        &fake,
+        &format!("people?filter[team]={}", squad.productive_team_id),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(by_team["meta"]["total_count"], expected.len());
     let orgs: Value = get(&fake, "organizations").await.json().await.unwrap();
     assert_eq!(orgs["data"][0]["attributes"]["name"], company.name.as_str());
-    assert_eq!(get(&fake, "organization_memberships").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&fake, "organization_memberships").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -121,15 +243,38 @@ async fn token_and_organization_headers_are_checked() {
     let (_, clock) = clock();
     let fake = ProductiveFake::start(company(), clock).await.unwrap();
     let url = format!("{}/organizations", fake.api_url());
-    let missing = http().get(&url).header("x-organization-id", fake.organization_id()).send().await.unwrap();
+    let missing = http()
+        .get(&url)
+        .header("x-organization-id", fake.organization_id())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-    let invalid = http().get(&url).header("x-auth-token", "invalid-token").header("x-organization-id", fake.organization_id()).send().await.unwrap();
+    let invalid = http()
+        .get(&url)
+        .header("x-auth-token", "invalid-token")
+        .header("x-organization-id", fake.organization_id())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(invalid.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(invalid.json::<Value>().await.unwrap()["errors"][0]["status"], 401);
-    let wrong_org = http().get(&url).header("x-auth-token", TOKEN).header("x-organization-id", "1").send().await.unwrap();
+    assert_eq!(
+        invalid.json::<Value>().await.unwrap()["errors"][0]["status"],
+        401
+    );
+    let wrong_org = http()
+        .get(&url)
+        .header("x-auth-token", TOKEN)
+        .header("x-organization-id", "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_org.status(), StatusCode::FORBIDDEN);
     fake.revoke(TOKEN);
-    assert_eq!(get(&fake, "organizations").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&fake, "organizations").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -153,7 +298,11 @@ async fn more_than_one_hundred_calls_in_ten_seconds_are_429() {
     let (manual, clock) = clock();
     let fake = ProductiveFake::start(company(), clock).await.unwrap();
     for i in 0..100 {
-        assert_eq!(get(&fake, "organizations").await.status(), StatusCode::OK, "call {i}");
+        assert_eq!(
+            get(&fake, "organizations").await.status(),
+            StatusCode::OK,
+            "call {i}"
+        );
     }
     let limited = get(&fake, "organizations").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -167,11 +316,36 @@ async fn more_than_one_hundred_calls_in_ten_seconds_are_429() {
 #[tokio::test]
 async fn limits_can_be_lowered_and_faults_fail_a_page() {
     let (_, clock) = clock();
-    let fake = ProductiveFake::start_with(company(), clock, Limits { per_10_seconds: 2, per_30_minutes: 4_000 }).await.unwrap();
-    fake.inject(Fault::FailPage { operation: ops::PEOPLE.into(), page: 2, status: 502 });
-    assert_eq!(get(&fake, "people?page[number]=1").await.status(), StatusCode::OK);
-    assert_eq!(get(&fake, "people?page[number]=2").await.status(), StatusCode::BAD_GATEWAY);
+    let fake = ProductiveFake::start_with(
+        company(),
+        clock,
+        Limits {
+            per_10_seconds: 2,
+            per_30_minutes: 4_000,
+        },
+    )
+    .await
+    .unwrap();
+    fake.inject(Fault::FailPage {
+        operation: ops::PEOPLE.into(),
+        page: 2,
+        status: 502,
+    });
+    assert_eq!(
+        get(&fake, "people?page[number]=1").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&fake, "people?page[number]=2").await.status(),
+        StatusCode::BAD_GATEWAY
+    );
     // Injected answers come before the gate, so they spend none of the budget.
-    assert_eq!(get(&fake, "people?page[number]=3").await.status(), StatusCode::OK);
-    assert_eq!(get(&fake, "people?page[number]=4").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        get(&fake, "people?page[number]=3").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&fake, "people?page[number]=4").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

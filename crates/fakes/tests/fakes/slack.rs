@@ -7,8 +7,19 @@ use crate::support::{clock, company, http};
 
 const BOT: &str = "xoxb-1234-5678-demo";
 
-async fn call(fake: &SlackFake, token: &str, method: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = http().post(format!("{}/{method}", fake.api_url())).bearer_auth(token).form(form).send().await.unwrap();
+async fn call(
+    fake: &SlackFake,
+    token: &str,
+    method: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let response = http()
+        .post(format!("{}/{method}", fake.api_url()))
+        .bearer_auth(token)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.json().await.unwrap())
 }
 
@@ -21,14 +32,31 @@ async fn auth_failures_are_http_200_with_ok_false() {
     assert_eq!(body["team_id"], company().slack_team_id.as_str());
     assert!(body["bot_id"].is_string());
 
-    let anonymous: Value = http().post(format!("{}/auth.test", fake.api_url())).send().await.unwrap().json().await.unwrap();
+    let anonymous: Value = http()
+        .post(format!("{}/auth.test", fake.api_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(anonymous, json!({"ok": false, "error": "not_authed"}));
     for token in ["xoxp-user-token", "xoxb-invalid-token"] {
         let (status, body) = call(&fake, token, "auth.test", &[]).await;
-        assert_eq!((status, body), (StatusCode::OK, json!({"ok": false, "error": "invalid_auth"})), "{token}");
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::OK,
+                json!({"ok": false, "error": "invalid_auth"})
+            ),
+            "{token}"
+        );
     }
     fake.revoke(BOT);
-    assert_eq!(call(&fake, BOT, "auth.test", &[]).await.1, json!({"ok": false, "error": "token_revoked"}));
+    assert_eq!(
+        call(&fake, BOT, "auth.test", &[]).await.1,
+        json!({"ok": false, "error": "token_revoked"})
+    );
     assert_eq!(fake.calls().rejected(ops::AUTH_TEST), 4);
 }
 
@@ -36,16 +64,31 @@ async fn auth_failures_are_http_200_with_ok_false() {
 async fn conversations_info_finds_channels_and_reports_missing_scope() {
     let (_, clock) = clock();
     let fake = SlackFake::start(company(), clock).await.unwrap();
-    let (_, body) = call(&fake, BOT, "conversations.info", &[("channel", channels::GENERAL)]).await;
+    let (_, body) = call(
+        &fake,
+        BOT,
+        "conversations.info",
+        &[("channel", channels::GENERAL)],
+    )
+    .await;
     assert_eq!(body["channel"]["name"], "general");
     assert_eq!(body["channel"]["is_member"], true);
     let (_, missing) = call(&fake, BOT, "conversations.info", &[("channel", "C0NOPE")]).await;
     assert_eq!(missing, json!({"ok": false, "error": "channel_not_found"}));
 
     fake.set_token_scopes(BOT, &["chat:write", "users:read"]);
-    let (status, body) = call(&fake, BOT, "conversations.info", &[("channel", channels::GENERAL)]).await;
+    let (status, body) = call(
+        &fake,
+        BOT,
+        "conversations.info",
+        &[("channel", channels::GENERAL)],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"ok": false, "error": "missing_scope", "needed": "channels:read", "provided": "chat:write,users:read"}));
+    assert_eq!(
+        body,
+        json!({"ok": false, "error": "missing_scope", "needed": "channels:read", "provided": "chat:write,users:read"})
+    );
 }
 
 #[tokio::test]
@@ -68,7 +111,10 @@ async fn post_message_records_the_message_and_refuses_where_slack_would() {
     assert!(posted.get("warning").is_none());
     let messages = fake.messages();
     assert_eq!(messages.len(), 1);
-    assert_eq!((messages[0].text.as_deref(), messages[0].ts.as_str()), (Some("Welcome Ann!"), posted["ts"].as_str().unwrap()));
+    assert_eq!(
+        (messages[0].text.as_deref(), messages[0].ts.as_str()),
+        (Some("Welcome Ann!"), posted["ts"].as_str().unwrap())
+    );
 
     let no_charset: Value = http()
         .post(format!("{}/chat.postMessage", fake.api_url()))
@@ -89,11 +135,27 @@ async fn post_message_records_the_message_and_refuses_where_slack_would() {
         ("C0NOPE", "hi", "channel_not_found"),
         (channels::GENERAL, "", "no_text"),
     ] {
-        let (_, body) = call(&fake, BOT, "chat.postMessage", &[("channel", channel), ("text", text)]).await;
+        let (_, body) = call(
+            &fake,
+            BOT,
+            "chat.postMessage",
+            &[("channel", channel), ("text", text)],
+        )
+        .await;
         assert_eq!(body, json!({"ok": false, "error": error}), "{channel}");
     }
     let long = "x".repeat(40_001);
-    assert_eq!(call(&fake, BOT, "chat.postMessage", &[("channel", channels::GENERAL), ("text", &long)]).await.1["error"], "msg_too_long");
+    assert_eq!(
+        call(
+            &fake,
+            BOT,
+            "chat.postMessage",
+            &[("channel", channels::GENERAL), ("text", &long)]
+        )
+        .await
+        .1["error"],
+        "msg_too_long"
+    );
     assert_eq!(fake.messages().len(), 2);
 }
 
@@ -102,13 +164,30 @@ async fn lookup_by_email_finds_active_people_only() {
     let (_, clock) = clock();
     let company = company();
     let fake = SlackFake::start(company.clone(), clock).await.unwrap();
-    let person = company.people.iter().find(|p| p.slack_user_id.is_some() && p.is_active).unwrap();
+    let person = company
+        .people
+        .iter()
+        .find(|p| p.slack_user_id.is_some() && p.is_active)
+        .unwrap();
     let email = person.email.as_deref().unwrap().to_uppercase();
     let (_, body) = call(&fake, BOT, "users.lookupByEmail", &[("email", &email)]).await;
     assert_eq!(body["user"]["id"], person.slack_user_id.as_deref().unwrap());
-    assert_eq!(body["user"]["profile"]["email"], person.email.as_deref().unwrap());
-    let leaver = company.people.iter().find(|p| p.slack_user_id.is_some() && p.is_leaver).unwrap();
-    let (_, gone) = call(&fake, BOT, "users.lookupByEmail", &[("email", leaver.email.as_deref().unwrap())]).await;
+    assert_eq!(
+        body["user"]["profile"]["email"],
+        person.email.as_deref().unwrap()
+    );
+    let leaver = company
+        .people
+        .iter()
+        .find(|p| p.slack_user_id.is_some() && p.is_leaver)
+        .unwrap();
+    let (_, gone) = call(
+        &fake,
+        BOT,
+        "users.lookupByEmail",
+        &[("email", leaver.email.as_deref().unwrap())],
+    )
+    .await;
     assert_eq!(gone, json!({"ok": false, "error": "users_not_found"}));
 }
 
@@ -121,20 +200,40 @@ async fn users_list_pages_by_cursor_until_an_empty_one() {
     let mut seen = 0;
     let mut pages = 0;
     loop {
-        let (_, body) = call(&fake, BOT, "users.list", &[("limit", "100"), ("cursor", &cursor)]).await;
+        let (_, body) = call(
+            &fake,
+            BOT,
+            "users.list",
+            &[("limit", "100"), ("cursor", &cursor)],
+        )
+        .await;
         assert_eq!(body["ok"], true);
         seen += body["members"].as_array().unwrap().len();
         pages += 1;
-        cursor = body["response_metadata"]["next_cursor"].as_str().unwrap().to_owned();
+        cursor = body["response_metadata"]["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         if cursor.is_empty() {
             break;
         }
     }
-    let expected = company.people.iter().filter(|p| p.slack_user_id.is_some()).count() + 2;
+    let expected = company
+        .people
+        .iter()
+        .filter(|p| p.slack_user_id.is_some())
+        .count()
+        + 2;
     assert_eq!(seen, expected, "people, Slackbot and the bot");
     assert_eq!(pages, expected.div_ceil(100));
     assert_eq!(fake.calls().count(ops::USERS_LIST), pages as u64);
-    let (_, bad) = call(&fake, BOT, "users.list", &[("limit", "100"), ("cursor", "bm9wZQ==")]).await;
+    let (_, bad) = call(
+        &fake,
+        BOT,
+        "users.list",
+        &[("limit", "100"), ("cursor", "bm9wZQ==")],
+    )
+    .await;
     assert_eq!(bad, json!({"ok": false, "error": "invalid_cursor"}));
 }
 
@@ -143,26 +242,74 @@ async fn tier_two_allows_twenty_calls_a_minute_then_429() {
     let (manual, clock) = clock();
     let fake = SlackFake::start(company(), clock).await.unwrap();
     for i in 0..20 {
-        assert_eq!(call(&fake, BOT, "users.list", &[("limit", "10")]).await.0, StatusCode::OK, "call {i}");
+        assert_eq!(
+            call(&fake, BOT, "users.list", &[("limit", "10")]).await.0,
+            StatusCode::OK,
+            "call {i}"
+        );
     }
-    let limited = http().post(format!("{}/users.list", fake.api_url())).bearer_auth(BOT).form(&[("limit", "10")]).send().await.unwrap();
+    let limited = http()
+        .post(format!("{}/users.list", fake.api_url()))
+        .bearer_auth(BOT)
+        .form(&[("limit", "10")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["retry-after"], "60");
-    assert_eq!(limited.json::<Value>().await.unwrap(), json!({"ok": false, "error": "ratelimited"}));
-    assert_eq!(call(&fake, BOT, "users.lookupByEmail", &[("email", "x@y.test")]).await.0, StatusCode::OK, "other methods have their own counters");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap(),
+        json!({"ok": false, "error": "ratelimited"})
+    );
+    assert_eq!(
+        call(&fake, BOT, "users.lookupByEmail", &[("email", "x@y.test")])
+            .await
+            .0,
+        StatusCode::OK,
+        "other methods have their own counters"
+    );
     manual.advance(chrono::Duration::seconds(60));
-    assert_eq!(call(&fake, BOT, "users.list", &[("limit", "10")]).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&fake, BOT, "users.list", &[("limit", "10")]).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn injected_server_errors_and_bursts_use_slacks_shapes() {
     let (_, clock) = clock();
     let fake = SlackFake::start(company(), clock).await.unwrap();
-    fake.inject(Fault::Status { operation: ops::CHAT_POST_MESSAGE.into(), status: 503, times: 1 });
-    fake.inject(Fault::RateLimitBurst { operation: ops::CHAT_POST_MESSAGE.into(), times: 1, retry_after_secs: 3 });
+    fake.inject(Fault::Status {
+        operation: ops::CHAT_POST_MESSAGE.into(),
+        status: 503,
+        times: 1,
+    });
+    fake.inject(Fault::RateLimitBurst {
+        operation: ops::CHAT_POST_MESSAGE.into(),
+        times: 1,
+        retry_after_secs: 3,
+    });
     let form = [("channel", channels::GENERAL), ("text", "hello")];
-    assert_eq!(call(&fake, BOT, "chat.postMessage", &form).await.0, StatusCode::SERVICE_UNAVAILABLE);
-    let burst = http().post(format!("{}/chat.postMessage", fake.api_url())).bearer_auth(BOT).form(&form).send().await.unwrap();
-    assert_eq!((burst.status(), burst.headers()["retry-after"].to_str().unwrap()), (StatusCode::TOO_MANY_REQUESTS, "3"));
-    assert_eq!(call(&fake, BOT, "chat.postMessage", &form).await.1["ok"], true);
+    assert_eq!(
+        call(&fake, BOT, "chat.postMessage", &form).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let burst = http()
+        .post(format!("{}/chat.postMessage", fake.api_url()))
+        .bearer_auth(BOT)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            burst.status(),
+            burst.headers()["retry-after"].to_str().unwrap()
+        ),
+        (StatusCode::TOO_MANY_REQUESTS, "3")
+    );
+    assert_eq!(
+        call(&fake, BOT, "chat.postMessage", &form).await.1["ok"],
+        true
+    );
 }

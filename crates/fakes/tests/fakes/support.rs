@@ -8,7 +8,9 @@ use roster_fakes::SampleCompany;
 /// The 250-person company most tests use: big enough for several pages everywhere.
 pub fn company() -> Arc<SampleCompany> {
     static COMPANY: OnceLock<Arc<SampleCompany>> = OnceLock::new();
-    COMPANY.get_or_init(|| Arc::new(SampleCompany::generate(2026, 250))).clone()
+    COMPANY
+        .get_or_init(|| Arc::new(SampleCompany::generate(2026, 250)))
+        .clone()
 }
 
 pub fn clock() -> (ManualClock, Arc<dyn Clock>) {
@@ -17,7 +19,10 @@ pub fn clock() -> (ManualClock, Arc<dyn Clock>) {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn minutes(n: i64) -> chrono::Duration {

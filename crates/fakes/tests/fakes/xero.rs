@@ -15,7 +15,10 @@ const VERIFIER: &str = "a-very-long-pkce-code-verifier-of-at-least-forty-three-c
 
 async fn get(fake: &XeroFake, token: &str, path_and_query: &str) -> reqwest::Response {
     http()
-        .get(format!("{}/payroll.xro/1.0/{path_and_query}", fake.api_url()))
+        .get(format!(
+            "{}/payroll.xro/1.0/{path_and_query}",
+            fake.api_url()
+        ))
         .bearer_auth(token)
         .header("xero-tenant-id", fake.tenant_id().to_string())
         .header("accept", "application/json")
@@ -27,7 +30,11 @@ async fn get(fake: &XeroFake, token: &str, path_and_query: &str) -> reqwest::Res
 async fn refresh(fake: &XeroFake, refresh_token: &str) -> reqwest::Response {
     http()
         .post(format!("{}/connect/token", fake.identity_url()))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token), ("client_id", "ROSTERDEMO")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", "ROSTERDEMO"),
+        ])
         .send()
         .await
         .unwrap()
@@ -81,16 +88,38 @@ async fn pkce_flow_issues_tokens_that_reach_the_tenant() {
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["refresh_token"].is_string() && tokens["id_token"].is_string());
     let replay = exchange(VERIFIER).await;
-    assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "a code is single use");
-    assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        replay.status(),
+        StatusCode::BAD_REQUEST,
+        "a code is single use"
+    );
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
 
     let access = tokens["access_token"].as_str().unwrap();
-    let connections: Value = http().get(format!("{}/connections", fake.api_url())).bearer_auth(access).send().await.unwrap().json().await.unwrap();
+    let connections: Value = http()
+        .get(format!("{}/connections", fake.api_url()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(connections[0]["tenantId"], fake.tenant_id().to_string());
     assert_eq!(connections[0]["tenantType"], "ORGANISATION");
     let created = connections[0]["createdDateUtc"].as_str().unwrap();
-    assert_eq!(created.split('.').nth(1).map(str::len), Some(7), "seven fractional digits, no zone: {created}");
-    assert_eq!(get(&fake, access, "Employees").await.status(), StatusCode::OK);
+    assert_eq!(
+        created.split('.').nth(1).map(str::len),
+        Some(7),
+        "seven fractional digits, no zone: {created}"
+    );
+    assert_eq!(
+        get(&fake, access, "Employees").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -107,7 +136,12 @@ async fn pkce_verifier_mismatch_is_invalid_grant() {
         .await
         .unwrap();
     let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
     let response = http()
         .post(fake.token_url())
         .form(&[
@@ -121,7 +155,10 @@ async fn pkce_verifier_mismatch_is_invalid_grant() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.text().await.unwrap(), r#"{"error":"invalid_grant"}"#);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"error":"invalid_grant"}"#
+    );
 }
 
 #[tokio::test]
@@ -137,7 +174,10 @@ async fn authorize_refuses_plain_pkce_and_invalid_clients() {
         .await
         .unwrap();
     assert_eq!(plain.status(), StatusCode::FOUND);
-    assert_eq!(plain.headers()["location"], "https://app.test/cb?error=invalid_request&state=s1");
+    assert_eq!(
+        plain.headers()["location"],
+        "https://app.test/cb?error=invalid_request&state=s1"
+    );
 
     let invalid = http()
         .get(format!(
@@ -147,18 +187,34 @@ async fn authorize_refuses_plain_pkce_and_invalid_clients() {
         .send()
         .await
         .unwrap();
-    assert_eq!(invalid.status(), StatusCode::BAD_REQUEST, "no redirect for an unknown client");
-    assert!(invalid.text().await.unwrap().contains("unauthorized_client"));
+    assert_eq!(
+        invalid.status(),
+        StatusCode::BAD_REQUEST,
+        "no redirect for an unknown client"
+    );
+    assert!(
+        invalid
+            .text()
+            .await
+            .unwrap()
+            .contains("unauthorized_client")
+    );
 
     let token = http()
         .post(fake.token_url())
         .basic_auth("my-invalid-client", Some("secret"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", "whatever")])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "whatever"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(token.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(token.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert_eq!(
+        token.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
 }
 
 #[tokio::test]
@@ -173,20 +229,34 @@ async fn refresh_rotates_and_the_old_token_works_only_within_the_grace_period() 
     assert_ne!(new, old, "each refresh returns a new refresh token");
 
     manual.advance(minutes(29));
-    assert_eq!(refresh(&fake, &old).await.status(), StatusCode::OK, "retry inside the 30-minute grace");
+    assert_eq!(
+        refresh(&fake, &old).await.status(),
+        StatusCode::OK,
+        "retry inside the 30-minute grace"
+    );
     manual.advance(minutes(2));
     let late = refresh(&fake, &old).await;
     assert_eq!(late.status(), StatusCode::BAD_REQUEST);
     assert_eq!(late.text().await.unwrap(), r#"{"error":"invalid_grant"}"#);
-    assert_eq!(refresh(&fake, &new).await.status(), StatusCode::OK, "the rotated token still works");
+    assert_eq!(
+        refresh(&fake, &new).await.status(),
+        StatusCode::OK,
+        "the rotated token still works"
+    );
 }
 
 #[tokio::test]
 async fn unused_refresh_tokens_die_after_sixty_days() {
     let (manual, clock) = clock();
     let fake = XeroFake::start(company(), clock).await.unwrap();
-    let a = fake.issue_tokens("ROSTERDEMO", SCOPES).refresh_token.unwrap();
-    let b = fake.issue_tokens("ROSTERDEMO", SCOPES).refresh_token.unwrap();
+    let a = fake
+        .issue_tokens("ROSTERDEMO", SCOPES)
+        .refresh_token
+        .unwrap();
+    let b = fake
+        .issue_tokens("ROSTERDEMO", SCOPES)
+        .refresh_token
+        .unwrap();
     manual.advance(chrono::Duration::days(59));
     assert_eq!(refresh(&fake, &a).await.status(), StatusCode::OK);
     manual.advance(chrono::Duration::days(2));
@@ -198,15 +268,23 @@ async fn access_token_expires_after_thirty_minutes_with_xeros_body() {
     let (manual, clock) = clock();
     let fake = XeroFake::start(company(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    assert_eq!(get(&fake, &tokens.access_token, "Employees").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees").await.status(),
+        StatusCode::OK
+    );
     manual.advance(minutes(30));
     let expired = get(&fake, &tokens.access_token, "Employees").await;
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     let body: Value = expired.json().await.unwrap();
     assert_eq!(body["Title"], "Unauthorized");
     assert_eq!(body["Status"], 401);
-    assert_eq!(body["Detail"], "TokenExpired: token expired at 03/02/2026 09:30:00");
-    assert!(body["Type"].is_null() && body["Extensions"].is_object() && body["Instance"].is_string());
+    assert_eq!(
+        body["Detail"],
+        "TokenExpired: token expired at 03/02/2026 09:30:00"
+    );
+    assert!(
+        body["Type"].is_null() && body["Extensions"].is_object() && body["Instance"].is_string()
+    );
 }
 
 #[tokio::test]
@@ -217,13 +295,22 @@ async fn revocation_kills_every_token_of_the_grant() {
     let refresh_token = tokens.refresh_token.clone().unwrap();
     let revoked = http()
         .post(format!("{}/connect/revocation", fake.identity_url()))
-        .form(&[("token", refresh_token.as_str()), ("client_id", "ROSTERDEMO")])
+        .form(&[
+            ("token", refresh_token.as_str()),
+            ("client_id", "ROSTERDEMO"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
-    assert_eq!(get(&fake, &tokens.access_token, "Employees").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(refresh(&fake, &refresh_token).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh(&fake, &refresh_token).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -232,17 +319,26 @@ async fn tenant_header_must_name_the_connected_tenant() {
     let fake = XeroFake::start(company(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
     for tenant in [None, Some("00000000-0000-0000-0000-000000000000")] {
-        let mut request = http().get(format!("{}/Employees", fake.payroll_url())).bearer_auth(&tokens.access_token).header("accept", "application/json");
+        let mut request = http()
+            .get(format!("{}/Employees", fake.payroll_url()))
+            .bearer_auth(&tokens.access_token)
+            .header("accept", "application/json");
         if let Some(t) = tenant {
             request = request.header("xero-tenant-id", t);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{tenant:?}");
         let body: Value = response.json().await.unwrap();
-        assert_eq!((body["Title"].as_str(), body["Detail"].as_str()), (Some("Forbidden"), Some("AuthenticationUnsuccessful")));
+        assert_eq!(
+            (body["Title"].as_str(), body["Detail"].as_str()),
+            (Some("Forbidden"), Some("AuthenticationUnsuccessful"))
+        );
     }
     fake.disconnect_tenant();
-    assert_eq!(get(&fake, &tokens.access_token, "Employees").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -252,7 +348,10 @@ async fn missing_scope_is_authorization_unsuccessful() {
     let tokens = fake.issue_tokens("ROSTERDEMO", "offline_access payroll.employees.read");
     let response = get(&fake, &tokens.access_token, "Superfunds").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.json::<Value>().await.unwrap()["Detail"], "AuthorizationUnsuccessful");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["Detail"],
+        "AuthorizationUnsuccessful"
+    );
 }
 
 #[tokio::test]
@@ -261,11 +360,20 @@ async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
     let company = company();
     let fake = XeroFake::start(company.clone(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    let in_xero = company.people.iter().filter(|p| p.xero_employee_id.is_some()).count();
+    let in_xero = company
+        .people
+        .iter()
+        .filter(|p| p.xero_employee_id.is_some())
+        .count();
     assert!(in_xero > 200 && in_xero < 300, "{in_xero}");
     let mut seen = 0;
     for page in 1..=4 {
-        let response = get(&fake, &tokens.access_token, &format!("Employees?page={page}")).await;
+        let response = get(
+            &fake,
+            &tokens.access_token,
+            &format!("Employees?page={page}"),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["Status"], "OK");
@@ -278,10 +386,17 @@ async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
         }
     }
     assert_eq!(seen, in_xero);
-    let first_page: Value = get(&fake, &tokens.access_token, "Employees?page=1").await.json().await.unwrap();
+    let first_page: Value = get(&fake, &tokens.access_token, "Employees?page=1")
+        .await
+        .json()
+        .await
+        .unwrap();
     let row = &first_page["Employees"][0];
     assert!(row["DateOfBirth"].as_str().unwrap().ends_with("+0000)/"));
-    assert!(row.get("HomeAddress").is_none(), "address needs the detail call");
+    assert!(
+        row.get("HomeAddress").is_none(),
+        "address needs the detail call"
+    );
 }
 
 #[tokio::test]
@@ -290,17 +405,53 @@ async fn employee_detail_has_basis_address_bank_and_super_joined_to_funds() {
     let company = company();
     let fake = XeroFake::start(company.clone(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    let person = company.people.iter().find(|p| p.super_membership.is_some() && p.home_address.is_some()).unwrap();
-    let body: Value = get(&fake, &tokens.access_token, &format!("Employees/{}", person.xero_employee_id.unwrap())).await.json().await.unwrap();
+    let person = company
+        .people
+        .iter()
+        .find(|p| p.super_membership.is_some() && p.home_address.is_some())
+        .unwrap();
+    let body: Value = get(
+        &fake,
+        &tokens.access_token,
+        &format!("Employees/{}", person.xero_employee_id.unwrap()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let e = &body["Employees"][0];
-    assert_eq!(e["TaxDeclaration"]["EmploymentBasis"], person.basis.xero_code());
-    assert_eq!(e["HomeAddress"]["Region"], person.home_address.as_ref().unwrap().region.as_str());
-    assert_eq!(e["BankAccounts"][0]["BSB"], person.bank_accounts[0].bsb.as_str());
+    assert_eq!(
+        e["TaxDeclaration"]["EmploymentBasis"],
+        person.basis.xero_code()
+    );
+    assert_eq!(
+        e["HomeAddress"]["Region"],
+        person.home_address.as_ref().unwrap().region.as_str()
+    );
+    assert_eq!(
+        e["BankAccounts"][0]["BSB"],
+        person.bank_accounts[0].bsb.as_str()
+    );
     let fund_id = e["SuperMemberships"][0]["SuperFundID"].as_str().unwrap();
-    let funds: Value = get(&fake, &tokens.access_token, "Superfunds").await.json().await.unwrap();
-    assert!(funds["SuperFunds"].as_array().unwrap().iter().any(|f| f["SuperFundID"] == fund_id));
+    let funds: Value = get(&fake, &tokens.access_token, "Superfunds")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        funds["SuperFunds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["SuperFundID"] == fund_id)
+    );
 
-    let missing = get(&fake, &tokens.access_token, "Employees/4ff1e5cc-9835-40d5-bb18-09fdb118db9c").await;
+    let missing = get(
+        &fake,
+        &tokens.access_token,
+        "Employees/4ff1e5cc-9835-40d5-bb18-09fdb118db9c",
+    )
+    .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
@@ -310,16 +461,36 @@ async fn where_filters_and_a_bad_where_is_an_api_exception() {
     let company = company();
     let fake = XeroFake::start(company.clone(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    let terminated: Value = get(&fake, &tokens.access_token, "Employees?where=Status%3D%3D%22TERMINATED%22").await.json().await.unwrap();
-    let expected = company.people.iter().filter(|p| p.xero_employee_id.is_some() && p.is_leaver).count();
+    let terminated: Value = get(
+        &fake,
+        &tokens.access_token,
+        "Employees?where=Status%3D%3D%22TERMINATED%22",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let expected = company
+        .people
+        .iter()
+        .filter(|p| p.xero_employee_id.is_some() && p.is_leaver)
+        .count();
     assert_eq!(terminated["Employees"].as_array().unwrap().len(), expected);
 
-    let bad = get(&fake, &tokens.access_token, "Employees?where=hi%3D%3D%22x%22").await;
+    let bad = get(
+        &fake,
+        &tokens.access_token,
+        "Employees?where=hi%3D%3D%22x%22",
+    )
+    .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["ErrorNumber"], 16);
     assert_eq!(body["Type"], "QueryParseException");
-    assert_eq!(body["Message"], "No property or field 'hi' exists in type 'Employee' (at index 0)");
+    assert_eq!(
+        body["Message"],
+        "No property or field 'hi' exists in type 'Employee' (at index 0)"
+    );
 }
 
 #[tokio::test]
@@ -335,8 +506,19 @@ async fn without_accept_json_the_payroll_api_answers_xml() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
-    assert!(response.text().await.unwrap().starts_with("<Response xmlns:i="));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<Response xmlns:i=")
+    );
 }
 
 #[tokio::test]
@@ -347,7 +529,10 @@ async fn sixty_calls_a_minute_then_429_until_the_window_moves() {
     for i in 0..60 {
         let response = get(&fake, &tokens.access_token, "Superfunds").await;
         assert_eq!(response.status(), StatusCode::OK, "call {i}");
-        assert_eq!(response.headers()["x-minlimit-remaining"], (59 - i).to_string().as_str());
+        assert_eq!(
+            response.headers()["x-minlimit-remaining"],
+            (59 - i).to_string().as_str()
+        );
         assert!(response.headers().contains_key("x-daylimit-remaining"));
         assert!(response.headers().contains_key("x-appminlimit-remaining"));
         manual.advance(chrono::Duration::milliseconds(500));
@@ -355,26 +540,48 @@ async fn sixty_calls_a_minute_then_429_until_the_window_moves() {
     let limited = get(&fake, &tokens.access_token, "Superfunds").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["x-rate-limit-problem"], "minute");
-    assert_eq!(limited.headers()["retry-after"], "30", "the oldest call leaves the window 30 s from now");
+    assert_eq!(
+        limited.headers()["retry-after"],
+        "30",
+        "the oldest call leaves the window 30 s from now"
+    );
     manual.advance(chrono::Duration::seconds(30));
-    assert_eq!(get(&fake, &tokens.access_token, "Superfunds").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Superfunds")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn daily_limit_names_the_day_problem() {
     let (manual, clock) = clock();
-    let limits = Limits { per_day: 3, ..Limits::default() };
-    let fake = XeroFake::start_with(company(), clock, limits).await.unwrap();
+    let limits = Limits {
+        per_day: 3,
+        ..Limits::default()
+    };
+    let fake = XeroFake::start_with(company(), clock, limits)
+        .await
+        .unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
     for _ in 0..3 {
-        assert_eq!(get(&fake, &tokens.access_token, "Superfunds").await.status(), StatusCode::OK);
+        assert_eq!(
+            get(&fake, &tokens.access_token, "Superfunds")
+                .await
+                .status(),
+            StatusCode::OK
+        );
     }
     let limited = get(&fake, &tokens.access_token, "Superfunds").await;
     assert_eq!(limited.headers()["x-rate-limit-problem"], "day");
     assert_eq!(limited.headers()["retry-after"], "86400");
     manual.advance(chrono::Duration::days(1));
     let fresh = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    assert_eq!(get(&fake, &fresh.access_token, "Superfunds").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&fake, &fresh.access_token, "Superfunds").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -382,7 +589,11 @@ async fn a_sixth_concurrent_call_is_refused() {
     let (_, clock) = clock();
     let fake = XeroFake::start(company(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    fake.inject(Fault::Slow { operation: ops::EMPLOYEES.into(), delay: Duration::from_millis(300), times: 6 });
+    fake.inject(Fault::Slow {
+        operation: ops::EMPLOYEES.into(),
+        delay: Duration::from_millis(300),
+        times: 6,
+    });
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let request = http()
@@ -393,8 +604,18 @@ async fn a_sixth_concurrent_call_is_refused() {
         calls.spawn(async move { request.send().await.unwrap().status() });
     }
     let statuses = calls.join_all().await;
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 1);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        1
+    );
     assert_eq!(fake.calls().count(ops::EMPLOYEES), 6);
     assert_eq!(fake.calls().rejected(ops::EMPLOYEES), 1);
 }
@@ -404,25 +625,77 @@ async fn injected_faults_fail_pages_statuses_and_bodies() {
     let (_, clock) = clock();
     let fake = XeroFake::start(company(), clock).await.unwrap();
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    fake.inject(Fault::FailPage { operation: ops::EMPLOYEES.into(), page: 2, status: 500 });
-    assert_eq!(get(&fake, &tokens.access_token, "Employees?page=1").await.status(), StatusCode::OK);
-    assert_eq!(get(&fake, &tokens.access_token, "Employees?page=2").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(get(&fake, &tokens.access_token, "Employees?page=2").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    fake.inject(Fault::FailPage {
+        operation: ops::EMPLOYEES.into(),
+        page: 2,
+        status: 500,
+    });
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees?page=1")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees?page=2")
+            .await
+            .status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees?page=2")
+            .await
+            .status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     fake.clear_faults();
-    assert_eq!(get(&fake, &tokens.access_token, "Employees?page=2").await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Employees?page=2")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
-    fake.inject(Fault::Status { operation: ops::SUPERFUNDS.into(), status: 503, times: 1 });
-    assert_eq!(get(&fake, &tokens.access_token, "Superfunds").await.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(get(&fake, &tokens.access_token, "Superfunds").await.status(), StatusCode::OK);
+    fake.inject(Fault::Status {
+        operation: ops::SUPERFUNDS.into(),
+        status: 503,
+        times: 1,
+    });
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Superfunds")
+            .await
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        get(&fake, &tokens.access_token, "Superfunds")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
-    fake.inject(Fault::RateLimitBurst { operation: ops::SUPERFUNDS.into(), times: 1, retry_after_secs: 7 });
+    fake.inject(Fault::RateLimitBurst {
+        operation: ops::SUPERFUNDS.into(),
+        times: 1,
+        retry_after_secs: 7,
+    });
     let burst = get(&fake, &tokens.access_token, "Superfunds").await;
     assert_eq!(burst.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(burst.headers()["retry-after"], "7");
 
-    fake.inject(Fault::MalformedBody { operation: ops::EMPLOYEES.into(), times: 1 });
-    let body: Value = get(&fake, &tokens.access_token, "Employees").await.json().await.unwrap();
-    assert!(body["Employees"][0]["EmployeeID"].is_number(), "wrong-typed id");
+    fake.inject(Fault::MalformedBody {
+        operation: ops::EMPLOYEES.into(),
+        times: 1,
+    });
+    let body: Value = get(&fake, &tokens.access_token, "Employees")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["Employees"][0]["EmployeeID"].is_number(),
+        "wrong-typed id"
+    );
     assert_eq!(fake.calls().rejected(ops::SUPERFUNDS), 2);
     assert!(fake.calls().serving_time() > Duration::ZERO);
 }

@@ -1,0 +1,497 @@
+//! A strict fake of Remote.com's customer API: identity, company, employments and time off,
+//! with Remote's token prefixes per environment and its per-company fixed rate window.
+//!
+//! Owns Remote's wire behaviour as providers.md §5 describes it. One instance is one
+//! environment: production accepts only `ra_live_` tokens, sandbox only `ra_test_` (the
+//! other prefix is a 401). It must never read the wall clock and never import client types.
+//!
+//! **URL layout.** [`RemoteFake::base_url`] stands in for `https://gateway.remote.com` (or
+//! `https://gateway.remote-sandbox.com`); paths are the real `/v1/...` ones.
+//!
+//! **Who is there.** The sample people with a `remote_employment_id` (EOR staff abroad):
+//! active ones `active`, leavers `archived`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Days, NaiveTime, TimeDelta, Weekday, Datelike};
+use roster_domain::Clock;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
+use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
+use crate::serve::{Bound, FixedWindow, Serving, bearer, first, pairs, says_invalid};
+
+/// Operation names for [`CallLog`] and [`Fault`].
+pub mod ops {
+    pub const IDENTITY: &str = "remote.identity";
+    pub const COMPANY: &str = "remote.company";
+    pub const EMPLOYMENTS: &str = "remote.employments";
+    pub const EMPLOYMENT: &str = "remote.employment";
+    pub const TIMEOFF_TYPES: &str = "remote.timeoff_types";
+    pub const TIMEOFF: &str = "remote.timeoff";
+}
+
+/// Which Remote host an instance plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// `gateway.remote.com`: `ra_live_` tokens.
+    Production,
+    /// `gateway.remote-sandbox.com`: `ra_test_` tokens.
+    Sandbox,
+}
+
+impl Environment {
+    pub const fn token_prefix(self) -> &'static str {
+        match self {
+            Self::Production => "ra_live_",
+            Self::Sandbox => "ra_test_",
+        }
+    }
+}
+
+/// Calls per company per fixed 60-second window. Remote's published figures disagree (20 on
+/// https://remote.com/resources/api/rate-limit , 300 in a third-party summary); the fake
+/// defaults to the stricter 20 (providers.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { per_minute: 20 }
+    }
+}
+
+/// "defaults to 20, limited to 100" (other Remote list endpoints; assumed the same here).
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+const EMPLOYMENT_STATUSES: &[&str] = &[
+    "active",
+    "created",
+    "pre_hire",
+    "created_awaiting_reserve",
+    "created_reserve_paid",
+    "initiated",
+    "invited",
+    "pending",
+    "review",
+    "job_title_review",
+    "pending_post_self_enrollment_actions",
+    "offboarding",
+    "archived",
+    "deleted",
+    "incomplete",
+];
+
+/// The running fake. Dropping it stops the server.
+pub struct RemoteFake {
+    serving: Serving,
+    state: Arc<RemoteState>,
+}
+
+impl fmt::Debug for RemoteFake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteFake")
+            .field("base_url", &self.serving.base_url())
+            .field("environment", &self.state.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteFake {
+    /// The production host (accepts `ra_live_` tokens).
+    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        Self::start_with(company, clock, Environment::Production, Limits::default()).await
+    }
+
+    /// The sandbox host (accepts `ra_test_` tokens).
+    pub async fn start_sandbox(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        Self::start_with(company, clock, Environment::Sandbox, Limits::default()).await
+    }
+
+    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, environment: Environment, limits: Limits) -> std::io::Result<Self> {
+        let bound = Bound::loopback().await?;
+        let state = Arc::new(RemoteState {
+            window: Mutex::new(FixedWindow::new(limits.per_minute, TimeDelta::seconds(60))),
+            company,
+            clock,
+            environment,
+            probe: Probe::default(),
+            revoked: Mutex::new(HashSet::new()),
+        });
+        let serving = bound.serve(router(state.clone()));
+        Ok(Self { serving, state })
+    }
+
+    pub fn base_url(&self) -> String {
+        self.serving.base_url()
+    }
+
+    pub fn environment(&self) -> Environment {
+        self.state.environment
+    }
+
+    /// The prefix tokens must carry here.
+    pub fn token_prefix(&self) -> &'static str {
+        self.state.environment.token_prefix()
+    }
+
+    pub fn company_id(&self) -> &str {
+        &self.state.company.remote_company_id
+    }
+
+    pub fn calls(&self) -> &CallLog {
+        &self.state.probe.calls
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.state.probe.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.probe.clear();
+    }
+
+    /// Replaces the limit and starts a fresh window.
+    pub fn set_limits(&self, limits: Limits) {
+        *lock(&self.state.window) = FixedWindow::new(limits.per_minute, TimeDelta::seconds(60));
+    }
+
+    /// From now on `token` answers 401, as a token a company admin revoked.
+    pub fn revoke(&self, token: &str) {
+        lock(&self.state.revoked).insert(token.to_owned());
+    }
+}
+
+struct RemoteState {
+    company: Arc<SampleCompany>,
+    clock: Arc<dyn Clock>,
+    environment: Environment,
+    probe: Probe,
+    window: Mutex<FixedWindow>,
+    revoked: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Remote's error body: `{"message": …}` (providers.md §5). The wording of each message is
+/// not documented and is provisional.
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, axum::Json(json!({ "message": text }))).into_response()
+}
+
+fn unprocessable(field: &str, problem: &str) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({ "errors": { field: [problem] } }))).into_response()
+}
+
+impl Dialect for RemoteState {
+    fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
+    fn operation(&self, _method: &Method, route: &str) -> Option<&'static str> {
+        Some(match route {
+            "/v1/identity/current" => ops::IDENTITY,
+            "/v1/companies/{id}" => ops::COMPANY,
+            "/v1/employments" => ops::EMPLOYMENTS,
+            "/v1/employments/{id}" => ops::EMPLOYMENT,
+            "/v1/timeoff/types" => ops::TIMEOFF_TYPES,
+            "/v1/timeoff" => ops::TIMEOFF,
+            _ => return None,
+        })
+    }
+
+    fn page(&self, _operation: &str, query: &str) -> u32 {
+        first(&pairs(query), "page").and_then(|p| p.parse().ok()).unwrap_or(1)
+    }
+
+    fn error(&self, _operation: &str, status: StatusCode) -> Response {
+        message(status, status.canonical_reason().unwrap_or("Error"))
+    }
+
+    /// Remote's SDK says to check `Retry-After`; a third-party summary says it is not sent.
+    /// The injected burst sends it, the real window (below) does not.
+    fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
+        let mut response = message(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+        response.headers_mut().insert("retry-after", HeaderValue::from(retry_after_secs));
+        response
+    }
+
+    fn required_keys(&self) -> &'static [&'static str] {
+        &["id", "status"]
+    }
+}
+
+fn router(state: Arc<RemoteState>) -> Router {
+    Router::new()
+        .route("/v1/identity/current", get(identity))
+        .route("/v1/companies/{id}", get(company))
+        .route("/v1/employments", get(list_employments))
+        .route("/v1/employments/{id}", get(get_employment))
+        .route("/v1/timeoff/types", get(timeoff_types))
+        .route("/v1/timeoff", get(list_timeoff))
+        .route_layer(from_fn_with_state(state.clone(), gate))
+        .route_layer(from_fn_with_state(state.clone(), observe::<RemoteState>))
+        .with_state(state)
+}
+
+/// Token (prefix per environment), then the company's fixed window; every authenticated
+/// answer carries `x-ratelimit-count`, `x-ratelimit-remaining` and `x-ratelimit-reset`
+/// (milliseconds until the window resets).
+async fn gate(State(state): State<Arc<RemoteState>>, request: Request, next: Next) -> Response {
+    if !token_ok(&state, request.headers()) {
+        return message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    let verdict = lock(&state.window).hit(state.clock.now());
+    let mut response =
+        if verdict.allowed { next.run(request).await } else { message(StatusCode::TOO_MANY_REQUESTS, "Too many requests") };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-count", HeaderValue::from(verdict.count));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(verdict.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(verdict.reset_in.num_milliseconds().max(0)));
+    response
+}
+
+fn token_ok(state: &RemoteState, headers: &HeaderMap) -> bool {
+    let Some(token) = bearer(headers) else { return false };
+    let prefix = state.environment.token_prefix();
+    token.len() > prefix.len() && token.starts_with(prefix) && !says_invalid(token) && !lock(&state.revoked).contains(token)
+}
+
+/// A stable UUID-shaped id for `label`.
+fn derived_id(state: &RemoteState, label: &str) -> String {
+    let digest = Sha256::digest(format!("{}:{label}", state.company.remote_company_id).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+fn iso_midnight(d: chrono::NaiveDate) -> String {
+    d.and_time(NaiveTime::MIN).and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `GET /v1/identity/current` answers 201 (sic, the spec's success code).
+async fn identity(State(state): State<Arc<RemoteState>>) -> Response {
+    let admin = state.company.google_admin();
+    let body = json!({
+        "data": {
+            "company": { "id": state.company.remote_company_id, "name": state.company.name },
+            "user": { "id": derived_id(&state, "admin-user"), "name": admin.display_name(), "email": admin.email, "status": "active" },
+        }
+    });
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+async fn company(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
+    let c = &state.company;
+    if id != c.remote_company_id {
+        return message(StatusCode::NOT_FOUND, "Company not found");
+    }
+    let created = iso_midnight(c.ceo().start_date);
+    let body = json!({
+        "data": {
+            "company": {
+                "id": c.remote_company_id,
+                "name": c.name,
+                "status": "active",
+                "country_code": "AUS",
+                "desired_currency": "AUD",
+                "company_owner_email": c.ceo().email,
+                "created_at": created,
+                "updated_at": created,
+            }
+        }
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn remote_people(state: &RemoteState) -> impl Iterator<Item = &SamplePerson> {
+    state.company.people.iter().filter(|p| p.remote_employment_id.is_some())
+}
+
+fn country(p: &SamplePerson) -> Value {
+    let (alpha2, alpha3, name) = match p.country_code {
+        "NZ" => ("NZ", "NZL", "New Zealand"),
+        "GB" => ("GB", "GBR", "United Kingdom"),
+        "DE" => ("DE", "DEU", "Germany"),
+        "PT" => ("PT", "PRT", "Portugal"),
+        "PH" => ("PH", "PHL", "Philippines"),
+        "IN" => ("IN", "IND", "India"),
+        "CA" => ("CA", "CAN", "Canada"),
+        _ => ("AU", "AUS", "Australia"),
+    };
+    json!({ "alpha_2_code": alpha2, "code": alpha3, "name": name })
+}
+
+fn employment_status(p: &SamplePerson) -> &'static str {
+    if p.is_leaver { "archived" } else { "active" }
+}
+
+/// `MinimalEmployment` (remote-flows types).
+fn minimal_employment(state: &RemoteState, p: &SamplePerson) -> Value {
+    let id = p.remote_employment_id.clone().unwrap_or_default();
+    let personal = fold_accents(&format!("{}.{}", p.first_name, p.last_name)).to_lowercase().replace([' ', '\''], "");
+    json!({
+        "id": id,
+        "short_id": id.replace('-', "")[..6].to_uppercase(),
+        "full_name": p.full_name(),
+        "job_title": p.title,
+        "personal_email": format!("{personal}@mail.test"),
+        "work_email": p.email,
+        "login_email": p.email,
+        "status": employment_status(p),
+        "type": "employee",
+        "employment_model": "eor",
+        "employment_lifecycle_stage": if p.is_leaver { "offboarded" } else { "onboarded" },
+        "country": country(p),
+        "department": { "id": derived_id(state, &p.department), "name": p.department },
+        "department_id": derived_id(state, &p.department),
+        "external_id": null,
+        "work_address_details": null,
+    })
+}
+
+fn parse_page(q: &[(String, String)]) -> Result<(usize, usize), Response> {
+    let page = match first(q, "page") {
+        None => 1,
+        Some(p) => p.parse::<usize>().ok().filter(|p| *p > 0).ok_or_else(|| unprocessable("page", "must be greater than 0"))?,
+    };
+    let size = match first(q, "page_size") {
+        None => DEFAULT_PAGE_SIZE,
+        // "limited to 100": larger sizes are capped (inferred from other list endpoints).
+        Some(s) => s.parse::<usize>().ok().filter(|s| *s > 0).ok_or_else(|| unprocessable("page_size", "must be greater than 0"))?.min(MAX_PAGE_SIZE),
+    };
+    Ok((page, size))
+}
+
+/// The paging envelope `{"data":{<key>:[…],"current_page","total_pages","total_count"}}`.
+fn paged(key: &str, rows: Vec<Value>, page: usize, size: usize) -> Response {
+    let total = rows.len();
+    let items: Vec<Value> = rows.into_iter().skip((page - 1) * size).take(size).collect();
+    let body = json!({
+        "data": { key: items, "current_page": page, "total_pages": total.div_ceil(size), "total_count": total }
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn list_employments(State(state): State<Arc<RemoteState>>, RawQuery(query): RawQuery) -> Response {
+    let q = pairs(query.as_deref().unwrap_or_default());
+    let (page, size) = match parse_page(&q) {
+        Ok(p) => p,
+        Err(refusal) => return refusal,
+    };
+    let statuses: Option<Vec<&str>> = first(&q, "status").map(|s| s.split(',').map(str::trim).collect());
+    if let Some(bad) = statuses.iter().flatten().find(|s| !EMPLOYMENT_STATUSES.contains(s)) {
+        return unprocessable("status", &format!("{bad} is invalid"));
+    }
+    if first(&q, "company_id").is_some_and(|c| c != state.company.remote_company_id) {
+        return message(StatusCode::NOT_FOUND, "Company not found");
+    }
+    let email = first(&q, "email");
+    let employment_type = first(&q, "employment_type");
+    let model = first(&q, "employment_model");
+    let rows = remote_people(&state)
+        .filter(|p| statuses.as_ref().is_none_or(|s| s.contains(&employment_status(p))))
+        .filter(|p| email.is_none_or(|e| p.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(e))))
+        .filter(|_| employment_type.is_none_or(|t| t == "employee"))
+        .filter(|_| model.is_none_or(|m| m == "eor"))
+        .map(|p| minimal_employment(&state, p))
+        .filter(|e| first(&q, "short_id").is_none_or(|s| e["short_id"] == s))
+        .collect();
+    paged("employments", rows, page, size)
+}
+
+async fn get_employment(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
+    let Some(p) = remote_people(&state).find(|p| p.remote_employment_id.as_deref() == Some(id.as_str())) else {
+        return message(StatusCode::NOT_FOUND, "Employment not found");
+    };
+    let mut employment = minimal_employment(&state, p);
+    employment["termination_date"] = json!(p.termination_date.map(|d| d.to_string()));
+    employment["provisional_start_date"] = json!(p.start_date.to_string());
+    employment["company_id"] = json!(state.company.remote_company_id);
+    employment["created_at"] = json!(iso_midnight(p.start_date));
+    employment["updated_at"] = json!(p.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    (StatusCode::OK, axum::Json(json!({ "data": { "employment": employment } }))).into_response()
+}
+
+/// `GET /v1/timeoff/types?type=full_time|contractor`.
+async fn timeoff_types(RawQuery(query): RawQuery) -> Response {
+    let q = pairs(query.as_deref().unwrap_or_default());
+    let names: &[(&str, &str)] = match first(&q, "type").unwrap_or("full_time") {
+        "full_time" => &[
+            ("paid_time_off", "Paid time off"),
+            ("sick_leave", "Sick leave"),
+            ("public_holiday", "Public holiday"),
+            ("unpaid_leave", "Unpaid leave"),
+            ("parental_leave", "Parental leave"),
+            ("bereavement", "Bereavement"),
+        ],
+        "contractor" => &[("time_off", "Time off")],
+        _ => return unprocessable("type", "is invalid"),
+    };
+    let types: Vec<Value> = names.iter().map(|(n, d)| json!({ "name": n, "description": d })).collect();
+    (StatusCode::OK, axum::Json(json!({ "data": { "timeoff_types": types } }))).into_response()
+}
+
+/// Two deterministic leave requests per active EOR employee around the reference date.
+fn timeoffs(state: &RemoteState) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in remote_people(state).filter(|p| p.is_active) {
+        for (k, (offset, days, status, kind)) in
+            [(7u64, 3u64, "approved", "paid_time_off"), (30, 1, "requested", "sick_leave")].into_iter().enumerate()
+        {
+            let start = next_weekday(REFERENCE_DATE + Days::new(offset + (p.index % 5) as u64));
+            let end = start + Days::new(days - 1);
+            let day_list: Vec<Value> =
+                (0..days).map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 })).collect();
+            out.push(json!({
+                "id": derived_id(state, &format!("timeoff:{}:{k}", p.index)),
+                "employment_id": p.remote_employment_id,
+                "start_date": start.to_string(),
+                "end_date": end.to_string(),
+                "status": status,
+                "timeoff_type": kind,
+                "timeoff_days": day_list,
+                "total_minutes": days * 8 * 60,
+                "timezone": "Etc/UTC",
+            }));
+        }
+    }
+    out
+}
+
+fn next_weekday(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    match d.weekday() {
+        Weekday::Sat => d + Days::new(2),
+        Weekday::Sun => d + Days::new(1),
+        _ => d,
+    }
+}
+
+async fn list_timeoff(State(state): State<Arc<RemoteState>>, RawQuery(query): RawQuery) -> Response {
+    let q = pairs(query.as_deref().unwrap_or_default());
+    let (page, size) = match parse_page(&q) {
+        Ok(p) => p,
+        Err(refusal) => return refusal,
+    };
+    let rows = timeoffs(&state)
+        .into_iter()
+        .filter(|t| first(&q, "employment_id").is_none_or(|e| t["employment_id"] == e))
+        .filter(|t| first(&q, "status").is_none_or(|s| t["status"] == s))
+        .filter(|t| first(&q, "timeoff_type").is_none_or(|k| t["timeoff_type"] == k))
+        .collect();
+    paged("timeoffs", rows, page, size)
+}
