@@ -4,6 +4,7 @@
 mod admin_audit;
 mod admin_permissions;
 mod admin_users;
+mod docs;
 mod errors;
 mod me;
 mod meta;
