@@ -16,16 +16,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use roster_domain::Email;
 use roster_domain::{Clock, ManualClock};
 use roster_fakes::SampleCompany;
+use roster_fakes::google::GoogleFake;
 use roster_fakes::productive::ProductiveFake;
 use roster_fakes::xero::XeroFake;
 use roster_providers::{
-    Http, HttpConfig, ManualSleeper, ProductiveClient, ProductiveCredentials, ProviderUrls,
-    XeroApp, XeroClient, XeroTenantAccess,
+    GoogleWorkspaceClient, Http, HttpConfig, ManualSleeper, ProductiveClient,
+    ProductiveCredentials, ProviderUrls, ServiceAccountKey, XeroApp, XeroClient, XeroTenantAccess,
 };
 use secrecy::SecretString;
 use url::Url;
+
+const PROVIDERS: &[&str] = &["xero", "productive", "google"];
 
 struct Row {
     provider: &'static str,
@@ -190,6 +194,38 @@ async fn productive(company: &Arc<SampleCompany>) -> Row {
         records: people.len(),
         calls: fake.calls().count("productive.people"),
         minimum: (expected as u64).div_ceil(200).max(1),
+        client: client_time,
+        serving: fake.calls().serving_time(),
+        waited: e.sleeper.total(),
+    }
+}
+
+async fn google(company: &Arc<SampleCompany>) -> Row {
+    let e = env();
+    let fake = GoogleFake::start(company.clone(), Arc::new(e.clock.clone()) as Arc<dyn Clock>)
+        .await
+        .unwrap();
+    let mut u = urls(&fake.base_url());
+    u.google_token_url = Url::parse(&fake.token_url()).unwrap();
+    u.google_directory_url = Url::parse(&fake.directory_url()).unwrap();
+    let key = ServiceAccountKey::parse(&fake.service_account_key_json()).unwrap();
+    let admin = Email::parse(company.google_admin().email.as_deref().unwrap()).unwrap();
+    let client = GoogleWorkspaceClient::new(e.http.clone(), &u, key, Some(admin));
+    let t0 = Instant::now();
+    let users = client.users().await.unwrap();
+    let client_time = t0.elapsed();
+    let people = company
+        .people
+        .iter()
+        .filter(|p| p.google_id.is_some())
+        .count();
+    // The directory also lists shared accounts (the fake's kiosk) beside the people.
+    assert!(users.len() >= people, "every person, once");
+    Row {
+        provider: "google",
+        records: users.len(),
+        calls: fake.calls().count("google.users"),
+        minimum: (users.len() as u64).div_ceil(500).max(1),
         client: client_time,
         serving: fake.calls().serving_time(),
         waited: e.sleeper.total(),

@@ -7,6 +7,7 @@
 )]
 
 mod google;
+mod call_metrics;
 mod paging;
 mod productive;
 mod slack;
