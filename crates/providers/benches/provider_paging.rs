@@ -42,10 +42,18 @@ struct Row {
 }
 
 fn main() {
-    let size = std::env::args()
-        .skip(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let size = args
+        .iter()
         .find_map(|a| a.parse::<usize>().ok())
         .unwrap_or(100_000);
+    // Provider names among the arguments pick which listings run (all when none is named).
+    let named: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| PROVIDERS.contains(a))
+        .collect();
+    let runs = |p: &str| named.is_empty() || named.contains(&p);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,7 +65,19 @@ fn main() {
         company.people.len(),
         started.elapsed()
     );
-    let rows = runtime.block_on(async { vec![xero(&company).await, productive(&company).await] });
+    let rows = runtime.block_on(async {
+        let mut rows = Vec::new();
+        if runs("xero") {
+            rows.push(xero(&company).await);
+        }
+        if runs("productive") {
+            rows.push(productive(&company).await);
+        }
+        if runs("google") {
+            rows.push(google(&company).await);
+        }
+        rows
+    });
     println!();
     println!(
         "{:<12} {:>9} {:>7} {:>7} {:>12} {:>10} {:>10} {:>14} {:>14}",

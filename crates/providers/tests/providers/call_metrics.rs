@@ -9,9 +9,11 @@ use url::Url;
 
 use crate::support::{World, urls};
 
+type Labels = Vec<(String, String)>;
+
 /// Remembers every metric registration: name and labels.
 #[derive(Default)]
-struct Registrations(Mutex<Vec<(String, Vec<(String, String)>)>>);
+struct Registrations(Mutex<Vec<(String, Labels)>>);
 
 impl Registrations {
     fn record(&self, key: &Key) {

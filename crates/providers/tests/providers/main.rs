@@ -6,8 +6,8 @@
     reason = "test helpers stop at the first failure, like the tests"
 )]
 
-mod google;
 mod call_metrics;
+mod google;
 mod paging;
 mod productive;
 mod slack;
