@@ -7,6 +7,7 @@ mod keys;
 pub mod productive;
 mod serve;
 pub mod remote;
+pub mod scrapin;
 pub mod slack;
 pub mod xero;
 

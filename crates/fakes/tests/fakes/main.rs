@@ -3,6 +3,7 @@
 mod google;
 mod productive;
 mod remote;
+mod scrapin;
 mod slack;
 mod support;
 mod xero;
