@@ -92,3 +92,34 @@ pub(crate) async fn record_metrics(req: Request, next: Next) -> axum::response::
         .record(started.elapsed().as_secs_f64());
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, to_bytes};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_500_problem_without_internals() {
+        async fn boom() -> &'static str {
+            panic!("secret internal detail")
+        }
+        let app = wrap(Router::new().route("/boom", get(boom)));
+        let res = app
+            .oneshot(Request::builder().uri("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        assert!(
+            res.headers().contains_key("x-request-id"),
+            "the id to quote when reporting it"
+        );
+        let body = to_bytes(res.into_body(), 1 << 16).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "internal_error");
+        assert!(!String::from_utf8_lossy(&body).contains("secret internal detail"));
+    }
+}

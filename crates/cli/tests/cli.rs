@@ -1,0 +1,267 @@
+//! The `roster` binary end to end: configuration errors, the admin commands, `serve` with
+//! JSON logs, and the demo's one-line JSON.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
+
+/// A `roster` command with a clean `ROSTER_*` environment.
+fn roster(args: &[&str]) -> Command {
+    let mut cmd = Command::new(ROSTER);
+    cmd.args(args);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("ROSTER_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn config_file(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("roster.toml");
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let text = format!(
+        "database_url = \"sqlite://{}/roster.db\"\nsecret_key = \"{key}\"\n{extra}",
+        dir.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Kills the child when the test ends, whatever happens.
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_secret_key_and_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = roster(&["serve"])
+        .env("ROSTER_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ROSTER_SECRET_KEY") && err.contains("generate-key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_keys_and_malformed_values_are_errors_that_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(dir.path(), "listn = \"127.0.0.1:1\"\n");
+    let out = roster(&["--config", path.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listn"));
+    let path = config_file(dir.path(), "");
+    let out = roster(&["--config", path.to_str().unwrap(), "migrate"])
+        .env("ROSTER_PEOPLE_TTL", "soon")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ROSTER_PEOPLE_TTL"));
+}
+
+#[test]
+fn admin_commands_create_a_user_and_print_only_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(dir.path(), "");
+    let cfg = path.to_str().unwrap();
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "create-user",
+        "--email",
+        "Ada@Example.com",
+        "--name",
+        "Ada Chief",
+        "--access-level",
+        "executive",
+        "--org",
+        "example",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "create-user prints nothing on stdout"
+    );
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "issue-token",
+        "--email",
+        "ada@example.com",
+        "--ttl",
+        "1h",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0].split('.').count(), 3, "a JWT: {stdout}");
+    // Bad input is refused with a message.
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "create-user",
+        "--email",
+        "x",
+        "--name",
+        "X",
+        "--access-level",
+        "boss",
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "issue-token",
+        "--email",
+        "nobody@example.com",
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
+}
+
+#[test]
+fn serve_logs_json_lines_carrying_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let path = config_file(dir.path(), &format!("listen = \"127.0.0.1:{port}\"\n"));
+    let child = roster(&["--config", path.to_str().unwrap(), "serve"])
+        .env("ROSTER_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let mut lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
+    // Wait until it listens (the log says so), then make one request.
+    loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if v["message"] == "roster is listening" {
+            break;
+        }
+    }
+    let res = reqwest::blocking::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .header("x-request-id", "req-json-log-1")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if v["span"]["request_id"] == "req-json-log-1" {
+            assert_eq!(v["status"], 200, "{line}");
+            break;
+        }
+    }
+}
+
+#[test]
+fn demo_prints_one_json_line_and_its_tokens_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let child = roster(&[
+        "demo",
+        "--json",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut running = Running(child);
+    let mut line = String::new();
+    BufReader::new(running.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    let url = ready["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+    let users = ready["users"].as_array().unwrap();
+    let levels: Vec<&str> = users
+        .iter()
+        .map(|u| u["access_level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["executive", "head", "manager", "lead", "employee"]);
+    let client = reqwest::blocking::Client::new();
+    for u in users {
+        let me: Value = client
+            .get(format!("{url}/api/me"))
+            .bearer_auth(u["token"].as_str().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(me["access_level"], u["access_level"]);
+        assert_eq!(me["user"]["email"], u["email"]);
+        assert_eq!(me["user"]["person_id"], u["person_id"]);
+    }
+    // The written configuration drives the admin commands against the running demo.
+    let cfg = data.join("roster.toml");
+    let out = roster(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "admin",
+        "issue-token",
+        "--email",
+        users[0]["email"].as_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let me = client
+        .get(format!("{url}/api/me"))
+        .bearer_auth(token.trim())
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+}
