@@ -286,8 +286,30 @@ struct EmploymentWire {
     kind: Option<String>,
     #[serde(default)]
     country: Option<CountryWire>,
-    #[serde(default, deserialize_with = "opt_text")]
+    #[serde(default, deserialize_with = "department")]
     department: Option<String>,
+}
+
+/// `department` is named in the generated types without a shape; it arrives as a name or as
+/// `{"id","name"}` (spec/providers.md, Remote `MinimalEmployment`): accept both.
+fn department<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Name(String),
+        Object {
+            #[serde(default)]
+            name: Option<String>,
+        },
+    }
+    match Option::<Raw>::deserialize(d) {
+        Ok(Some(Raw::Name(n))) => Ok(Some(n).filter(|n| !n.trim().is_empty())),
+        Ok(Some(Raw::Object { name })) => Ok(name.filter(|n| !n.trim().is_empty())),
+        Ok(None) => Ok(None),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected a department name or {\"id\",\"name\"}",
+        )),
+    }
 }
 
 #[derive(Deserialize)]

@@ -35,9 +35,18 @@ pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// An id sent as a string by some providers and as a number by others (or by the same
-/// provider in different places), kept as text.
+/// An id: a non-empty string. Providers that document string ids get no leniency here: a
+/// number where an id belongs means the body is not what we think it is.
 pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    if id.trim().is_empty() {
+        return Err(serde::de::Error::custom("id must not be empty"));
+    }
+    Ok(id)
+}
+
+/// Text that some writers send as a number (a membership number made of digits).
+pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -46,11 +55,9 @@ pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
     match Raw::deserialize(d) {
         Ok(Raw::Text(s)) if !s.trim().is_empty() => Ok(s),
-        Ok(Raw::Text(_)) => Err(serde::de::Error::custom("id must not be empty")),
+        Ok(Raw::Text(_)) => Err(serde::de::Error::custom("must not be empty")),
         Ok(Raw::Number(n)) => Ok(n.to_string()),
-        Err(_) => Err(serde::de::Error::custom(
-            "expected an id (string or number)",
-        )),
+        Err(_) => Err(serde::de::Error::custom("expected a string or a number")),
     }
 }
 
@@ -75,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn blank_values_are_absent_and_ids_accept_numbers() {
+    fn blank_values_are_absent_and_ids_are_strings() {
         for (json, email, name, id) in [
             (
                 r#"{"email":"A@B.co","name":" Ann ","id":"7"}"#,
@@ -83,7 +90,7 @@ mod tests {
                 Some("Ann"),
                 "7",
             ),
-            (r#"{"email":"","name":null,"id":8}"#, None, None, "8"),
+            (r#"{"email":"","name":null,"id":"8"}"#, None, None, "8"),
             (r#"{"id":"x"}"#, None, None, "x"),
         ] {
             let row: Row = serde_json::from_str(json).unwrap();
@@ -93,5 +100,6 @@ mod tests {
         }
         assert!(serde_json::from_str::<Row>(r#"{"email":"nope","id":"1"}"#).is_err());
         assert!(serde_json::from_str::<Row>(r#"{"id":""}"#).is_err());
+        assert!(serde_json::from_str::<Row>(r#"{"id":8}"#).is_err());
     }
 }

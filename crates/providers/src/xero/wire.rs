@@ -287,7 +287,7 @@ struct SuperMembershipWire {
 /// `EmployeeNumber` is a string in the spec, but a membership number made of digits is
 /// easily sent as a number by other writers; accept both.
 fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    crate::wire::id(d)
+    crate::wire::text_or_number(d)
 }
 
 impl From<SuperMembershipWire> for XeroSuperMembership {

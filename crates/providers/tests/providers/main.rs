@@ -10,6 +10,7 @@ mod call_metrics;
 mod google;
 mod paging;
 mod productive;
+mod remote;
 mod slack;
 mod support;
 mod xero;
