@@ -21,15 +21,17 @@ use roster_domain::{Clock, ManualClock};
 use roster_fakes::SampleCompany;
 use roster_fakes::google::GoogleFake;
 use roster_fakes::productive::ProductiveFake;
+use roster_fakes::remote::RemoteFake;
 use roster_fakes::xero::XeroFake;
 use roster_providers::{
-    GoogleWorkspaceClient, Http, HttpConfig, ManualSleeper, ProductiveClient,
-    ProductiveCredentials, ProviderUrls, ServiceAccountKey, XeroApp, XeroClient, XeroTenantAccess,
+    Environment, GoogleWorkspaceClient, Http, HttpConfig, ManualSleeper, ProductiveClient,
+    ProductiveCredentials, ProviderUrls, RemoteClient, ServiceAccountKey, XeroApp, XeroClient,
+    XeroTenantAccess,
 };
 use secrecy::SecretString;
 use url::Url;
 
-const PROVIDERS: &[&str] = &["xero", "productive", "google"];
+const PROVIDERS: &[&str] = &["xero", "productive", "google", "remote"];
 
 struct Row {
     provider: &'static str,
@@ -75,6 +77,9 @@ fn main() {
         }
         if runs("google") {
             rows.push(google(&company).await);
+        }
+        if runs("remote") {
+            rows.push(remote(&company).await);
         }
         rows
     });
@@ -246,6 +251,37 @@ async fn google(company: &Arc<SampleCompany>) -> Row {
         records: users.len(),
         calls: fake.calls().count("google.users"),
         minimum: (users.len() as u64).div_ceil(500).max(1),
+        client: client_time,
+        serving: fake.calls().serving_time(),
+        waited: e.sleeper.total(),
+    }
+}
+
+async fn remote(company: &Arc<SampleCompany>) -> Row {
+    let e = env();
+    let fake = RemoteFake::start(company.clone(), Arc::new(e.clock.clone()) as Arc<dyn Clock>)
+        .await
+        .unwrap();
+    let client = RemoteClient::new(
+        e.http.clone(),
+        &urls(&fake.base_url()),
+        Environment::Production,
+        SecretString::from("ra_live_bench"),
+    );
+    let t0 = Instant::now();
+    let employments = client.employments(None).await.unwrap();
+    let client_time = t0.elapsed();
+    let expected = company
+        .people
+        .iter()
+        .filter(|p| p.remote_employment_id.is_some())
+        .count();
+    assert_eq!(employments.len(), expected, "every employment, once");
+    Row {
+        provider: "remote",
+        records: employments.len(),
+        calls: fake.calls().count("remote.employments"),
+        minimum: (expected as u64).div_ceil(100).max(1),
         client: client_time,
         serving: fake.calls().serving_time(),
         waited: e.sleeper.total(),
