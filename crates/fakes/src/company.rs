@@ -586,7 +586,7 @@ fn generate_person(
 
     let email = if contractor {
         rng.gen_bool(0.5)
-            .then(|| format!("{first_ascii}@{last_ascii}consulting.test"))
+            .then(|| emails.claim(first_ascii, &format!("{last_ascii}consulting.test")))
     } else {
         let local_first = match &preferred_name {
             Some(nick) if rng.gen_bool(0.5) => nick.to_lowercase(),
@@ -902,7 +902,7 @@ impl EmailBook {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
             .collect();
-        let n = self.taken.entry(local.clone()).or_insert(0);
+        let n = self.taken.entry(format!("{local}@{domain}")).or_insert(0);
         *n += 1;
         if *n == 1 {
             format!("{local}@{domain}")

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Days, NaiveTime, TimeDelta, Weekday, Datelike};
+use chrono::{Datelike, Days, NaiveTime, TimeDelta, Weekday};
 use roster_domain::Clock;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -111,16 +111,27 @@ impl fmt::Debug for RemoteFake {
 
 impl RemoteFake {
     /// The production host (accepts `ra_live_` tokens).
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Environment::Production, Limits::default()).await
     }
 
     /// The sandbox host (accepts `ra_test_` tokens).
-    pub async fn start_sandbox(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start_sandbox(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Environment::Sandbox, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, environment: Environment, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        environment: Environment,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let state = Arc::new(RemoteState {
             window: Mutex::new(FixedWindow::new(limits.per_minute, TimeDelta::seconds(60))),
@@ -194,7 +205,11 @@ fn message(status: StatusCode, text: &str) -> Response {
 }
 
 fn unprocessable(field: &str, problem: &str) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({ "errors": { field: [problem] } }))).into_response()
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(json!({ "errors": { field: [problem] } })),
+    )
+        .into_response()
 }
 
 impl Dialect for RemoteState {
@@ -215,7 +230,9 @@ impl Dialect for RemoteState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        first(&pairs(query), "page").and_then(|p| p.parse().ok()).unwrap_or(1)
+        first(&pairs(query), "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -226,7 +243,9 @@ impl Dialect for RemoteState {
     /// The injected burst sends it, the real window (below) does not.
     fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
         let mut response = message(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
-        response.headers_mut().insert("retry-after", HeaderValue::from(retry_after_secs));
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(retry_after_secs));
         response
     }
 
@@ -256,19 +275,33 @@ async fn gate(State(state): State<Arc<RemoteState>>, request: Request, next: Nex
         return message(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
     let verdict = lock(&state.window).hit(state.clock.now());
-    let mut response =
-        if verdict.allowed { next.run(request).await } else { message(StatusCode::TOO_MANY_REQUESTS, "Too many requests") };
+    let mut response = if verdict.allowed {
+        next.run(request).await
+    } else {
+        message(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+    };
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-count", HeaderValue::from(verdict.count));
-    headers.insert("x-ratelimit-remaining", HeaderValue::from(verdict.remaining));
-    headers.insert("x-ratelimit-reset", HeaderValue::from(verdict.reset_in.num_milliseconds().max(0)));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(verdict.remaining),
+    );
+    headers.insert(
+        "x-ratelimit-reset",
+        HeaderValue::from(verdict.reset_in.num_milliseconds().max(0)),
+    );
     response
 }
 
 fn token_ok(state: &RemoteState, headers: &HeaderMap) -> bool {
-    let Some(token) = bearer(headers) else { return false };
+    let Some(token) = bearer(headers) else {
+        return false;
+    };
     let prefix = state.environment.token_prefix();
-    token.len() > prefix.len() && token.starts_with(prefix) && !says_invalid(token) && !lock(&state.revoked).contains(token)
+    token.len() > prefix.len()
+        && token.starts_with(prefix)
+        && !says_invalid(token)
+        && !lock(&state.revoked).contains(token)
 }
 
 /// A stable UUID-shaped id for `label`.
@@ -276,11 +309,16 @@ fn derived_id(state: &RemoteState, label: &str) -> String {
     let digest = Sha256::digest(format!("{}:{label}", state.company.remote_company_id).as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn iso_midnight(d: chrono::NaiveDate) -> String {
-    d.and_time(NaiveTime::MIN).and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    d.and_time(NaiveTime::MIN)
+        .and_utc()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// `GET /v1/identity/current` answers 201 (sic, the spec's success code).
@@ -319,7 +357,11 @@ async fn company(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) 
 }
 
 fn remote_people(state: &RemoteState) -> impl Iterator<Item = &SamplePerson> {
-    state.company.people.iter().filter(|p| p.remote_employment_id.is_some())
+    state
+        .company
+        .people
+        .iter()
+        .filter(|p| p.remote_employment_id.is_some())
 }
 
 fn country(p: &SamplePerson) -> Value {
@@ -343,7 +385,9 @@ fn employment_status(p: &SamplePerson) -> &'static str {
 /// `MinimalEmployment` (remote-flows types).
 fn minimal_employment(state: &RemoteState, p: &SamplePerson) -> Value {
     let id = p.remote_employment_id.clone().unwrap_or_default();
-    let personal = fold_accents(&format!("{}.{}", p.first_name, p.last_name)).to_lowercase().replace([' ', '\''], "");
+    let personal = fold_accents(&format!("{}.{}", p.first_name, p.last_name))
+        .to_lowercase()
+        .replace([' ', '\''], "");
     json!({
         "id": id,
         "short_id": id.replace('-', "")[..6].to_uppercase(),
@@ -367,12 +411,21 @@ fn minimal_employment(state: &RemoteState, p: &SamplePerson) -> Value {
 fn parse_page(q: &[(String, String)]) -> Result<(usize, usize), Response> {
     let page = match first(q, "page") {
         None => 1,
-        Some(p) => p.parse::<usize>().ok().filter(|p| *p > 0).ok_or_else(|| unprocessable("page", "must be greater than 0"))?,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| unprocessable("page", "must be greater than 0"))?,
     };
     let size = match first(q, "page_size") {
         None => DEFAULT_PAGE_SIZE,
         // "limited to 100": larger sizes are capped (inferred from other list endpoints).
-        Some(s) => s.parse::<usize>().ok().filter(|s| *s > 0).ok_or_else(|| unprocessable("page_size", "must be greater than 0"))?.min(MAX_PAGE_SIZE),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| unprocessable("page_size", "must be greater than 0"))?
+            .min(MAX_PAGE_SIZE),
     };
     Ok((page, size))
 }
@@ -380,21 +433,33 @@ fn parse_page(q: &[(String, String)]) -> Result<(usize, usize), Response> {
 /// The paging envelope `{"data":{<key>:[…],"current_page","total_pages","total_count"}}`.
 fn paged(key: &str, rows: Vec<Value>, page: usize, size: usize) -> Response {
     let total = rows.len();
-    let items: Vec<Value> = rows.into_iter().skip((page - 1) * size).take(size).collect();
+    let items: Vec<Value> = rows
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
     let body = json!({
         "data": { key: items, "current_page": page, "total_pages": total.div_ceil(size), "total_count": total }
     });
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-async fn list_employments(State(state): State<Arc<RemoteState>>, RawQuery(query): RawQuery) -> Response {
+async fn list_employments(
+    State(state): State<Arc<RemoteState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let (page, size) = match parse_page(&q) {
         Ok(p) => p,
         Err(refusal) => return refusal,
     };
-    let statuses: Option<Vec<&str>> = first(&q, "status").map(|s| s.split(',').map(str::trim).collect());
-    if let Some(bad) = statuses.iter().flatten().find(|s| !EMPLOYMENT_STATUSES.contains(s)) {
+    let statuses: Option<Vec<&str>> =
+        first(&q, "status").map(|s| s.split(',').map(str::trim).collect());
+    if let Some(bad) = statuses
+        .iter()
+        .flatten()
+        .find(|s| !EMPLOYMENT_STATUSES.contains(s))
+    {
         return unprocessable("status", &format!("{bad} is invalid"));
     }
     if first(&q, "company_id").is_some_and(|c| c != state.company.remote_company_id) {
@@ -404,8 +469,18 @@ async fn list_employments(State(state): State<Arc<RemoteState>>, RawQuery(query)
     let employment_type = first(&q, "employment_type");
     let model = first(&q, "employment_model");
     let rows = remote_people(&state)
-        .filter(|p| statuses.as_ref().is_none_or(|s| s.contains(&employment_status(p))))
-        .filter(|p| email.is_none_or(|e| p.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(e))))
+        .filter(|p| {
+            statuses
+                .as_ref()
+                .is_none_or(|s| s.contains(&employment_status(p)))
+        })
+        .filter(|p| {
+            email.is_none_or(|e| {
+                p.email
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(e))
+            })
+        })
         .filter(|_| employment_type.is_none_or(|t| t == "employee"))
         .filter(|_| model.is_none_or(|m| m == "eor"))
         .map(|p| minimal_employment(&state, p))
@@ -415,7 +490,9 @@ async fn list_employments(State(state): State<Arc<RemoteState>>, RawQuery(query)
 }
 
 async fn get_employment(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
-    let Some(p) = remote_people(&state).find(|p| p.remote_employment_id.as_deref() == Some(id.as_str())) else {
+    let Some(p) =
+        remote_people(&state).find(|p| p.remote_employment_id.as_deref() == Some(id.as_str()))
+    else {
         return message(StatusCode::NOT_FOUND, "Employment not found");
     };
     let mut employment = minimal_employment(&state, p);
@@ -424,7 +501,11 @@ async fn get_employment(State(state): State<Arc<RemoteState>>, Path(id): Path<St
     employment["company_id"] = json!(state.company.remote_company_id);
     employment["created_at"] = json!(iso_midnight(p.start_date));
     employment["updated_at"] = json!(p.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    (StatusCode::OK, axum::Json(json!({ "data": { "employment": employment } }))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "data": { "employment": employment } })),
+    )
+        .into_response()
 }
 
 /// `GET /v1/timeoff/types?type=full_time|contractor`.
@@ -442,21 +523,33 @@ async fn timeoff_types(RawQuery(query): RawQuery) -> Response {
         "contractor" => &[("time_off", "Time off")],
         _ => return unprocessable("type", "is invalid"),
     };
-    let types: Vec<Value> = names.iter().map(|(n, d)| json!({ "name": n, "description": d })).collect();
-    (StatusCode::OK, axum::Json(json!({ "data": { "timeoff_types": types } }))).into_response()
+    let types: Vec<Value> = names
+        .iter()
+        .map(|(n, d)| json!({ "name": n, "description": d }))
+        .collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "data": { "timeoff_types": types } })),
+    )
+        .into_response()
 }
 
 /// Two deterministic leave requests per active EOR employee around the reference date.
 fn timeoffs(state: &RemoteState) -> Vec<Value> {
     let mut out = Vec::new();
     for p in remote_people(state).filter(|p| p.is_active) {
-        for (k, (offset, days, status, kind)) in
-            [(7u64, 3u64, "approved", "paid_time_off"), (30, 1, "requested", "sick_leave")].into_iter().enumerate()
+        for (k, (offset, days, status, kind)) in [
+            (7u64, 3u64, "approved", "paid_time_off"),
+            (30, 1, "requested", "sick_leave"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let start = next_weekday(REFERENCE_DATE + Days::new(offset + (p.index % 5) as u64));
             let end = start + Days::new(days - 1);
-            let day_list: Vec<Value> =
-                (0..days).map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 })).collect();
+            let day_list: Vec<Value> = (0..days)
+                .map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 }))
+                .collect();
             out.push(json!({
                 "id": derived_id(state, &format!("timeoff:{}:{k}", p.index)),
                 "employment_id": p.remote_employment_id,
@@ -481,7 +574,10 @@ fn next_weekday(d: chrono::NaiveDate) -> chrono::NaiveDate {
     }
 }
 
-async fn list_timeoff(State(state): State<Arc<RemoteState>>, RawQuery(query): RawQuery) -> Response {
+async fn list_timeoff(
+    State(state): State<Arc<RemoteState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let (page, size) = match parse_page(&q) {
         Ok(p) => p,

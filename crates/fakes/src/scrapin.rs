@@ -48,7 +48,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { per_minute: 500, per_day: 10_000, initial_credits: 1_000.0 }
+        Self {
+            per_minute: 500,
+            per_day: 10_000,
+            initial_credits: 1_000.0,
+        }
     }
 }
 
@@ -64,16 +68,25 @@ pub struct ScrapinFake {
 
 impl fmt::Debug for ScrapinFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScrapinFake").field("base_url", &self.serving.base_url()).finish_non_exhaustive()
+        f.debug_struct("ScrapinFake")
+            .field("base_url", &self.serving.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl ScrapinFake {
-    pub async fn start(company: Arc<SampleCompany>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    pub async fn start(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Limits::default()).await
     }
 
-    pub async fn start_with(company: Arc<SampleCompany>, clock: Arc<dyn Clock>, limits: Limits) -> std::io::Result<Self> {
+    pub async fn start_with(
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
         let bound = Bound::loopback().await?;
         let state = Arc::new(ScrapinState {
             company,
@@ -195,7 +208,9 @@ impl Dialect for ScrapinState {
 
     fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
         let mut response = failure(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
-        response.headers_mut().insert("retry-after", retry_after_secs.into());
+        response
+            .headers_mut()
+            .insert("retry-after", retry_after_secs.into());
         response
     }
 
@@ -216,7 +231,10 @@ fn router(state: Arc<ScrapinState>) -> Router {
 /// The `apikey` query parameter, checked; the status table calls a bad one 401.
 fn api_key(state: &ScrapinState, q: &[(String, String)]) -> Result<String, Response> {
     let key = first(q, "apikey").unwrap_or_default();
-    let well_formed = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let well_formed = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !well_formed || says_invalid(key) || lock(&state.revoked).contains(key) {
         return Err(failure(StatusCode::UNAUTHORIZED, "Invalid API key"));
     }
@@ -225,7 +243,11 @@ fn api_key(state: &ScrapinState, q: &[(String, String)]) -> Result<String, Respo
 
 fn derived_hex(company: &SampleCompany, label: &str, len: usize) -> String {
     let digest = Sha256::digest(format!("{}:{label}", company.seed).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect::<String>()[..len].to_owned()
+    digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..len]
+        .to_owned()
 }
 
 /// `linkedin.com/in/<slug>` → `<slug>`, lowercased, for any scheme/host variant.
@@ -295,9 +317,16 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
         Err(refusal) => return refusal,
     };
     let Some(slug) = first(&q, "linkedInUrl").and_then(slug_of) else {
-        return failure(StatusCode::BAD_REQUEST, "linkedInUrl is required and must be a LinkedIn profile URL");
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "linkedInUrl is required and must be a LinkedIn profile URL",
+        );
     };
-    let cost = if first(&q, "cacheDuration").is_some() { CACHED_COST } else { LIVE_COST };
+    let cost = if first(&q, "cacheDuration").is_some() {
+        CACHED_COST
+    } else {
+        LIVE_COST
+    };
     let now = state.clock.now();
     let counters = state.with_key(&key, |k| {
         if k.minute.remaining(now) == 0 {
@@ -306,18 +335,23 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
         if k.day.remaining(now) == 0 {
             return Err(failure_after(k.day.hit(now).err().unwrap_or_default()));
         }
+        // Every admitted call spends rate budget, even one refused for credits.
+        let minute_left = k.minute.hit(now).unwrap_or(0);
+        let day_left = k.day.hit(now).unwrap_or(0);
         if k.credits < cost {
             return Err(failure(StatusCode::PAYMENT_REQUIRED, "Not enough credits"));
         }
-        let minute_left = k.minute.hit(now).unwrap_or(0);
-        let day_left = k.day.hit(now).unwrap_or(0);
         Ok((minute_left, day_left))
     });
     let (minute_left, day_left) = match counters {
         Ok(c) => c,
         Err(refusal) => return refusal,
     };
-    let Some(person) = state.company.people.iter().find(|p| p.linkedin_url.as_deref().and_then(slug_of).as_deref() == Some(slug.as_str())) else {
+    let Some(person) =
+        state.company.people.iter().find(|p| {
+            p.linkedin_url.as_deref().and_then(slug_of).as_deref() == Some(slug.as_str())
+        })
+    else {
         return failure(StatusCode::NOT_FOUND, "Profile not found");
     };
     // Only a found profile costs credits.
@@ -325,7 +359,8 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
         k.credits -= cost;
         k.credits
     });
-    let next_minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now) + TimeDelta::minutes(1);
+    let next_minute =
+        now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now) + TimeDelta::minutes(1);
     let body = json!({
         "success": true,
         "credits_consumed": cost,
@@ -341,7 +376,9 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
 
 fn failure_after(wait: TimeDelta) -> Response {
     let mut response = failure(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
-    response.headers_mut().insert("retry-after", retry_after_secs(wait).into());
+    response
+        .headers_mut()
+        .insert("retry-after", retry_after_secs(wait).into());
     response
 }
 
@@ -351,18 +388,31 @@ fn iso(at: DateTime<Utc>) -> String {
 
 /// `GET /v1/alerts/url`: the workspace's alert URL, `"alert": null` before one is set
 /// (provisional: the empty answer is not documented).
-async fn get_alert_url(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQuery) -> Response {
+async fn get_alert_url(
+    State(state): State<Arc<ScrapinState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let key = match api_key(&state, &q) {
         Ok(k) => k,
         Err(refusal) => return refusal,
     };
-    let alert = state.with_key(&key, |k| k.alert.clone()).unwrap_or(Value::Null);
-    (StatusCode::OK, axum::Json(json!({ "success": true, "alert": alert }))).into_response()
+    let alert = state
+        .with_key(&key, |k| k.alert.clone())
+        .unwrap_or(Value::Null);
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "success": true, "alert": alert })),
+    )
+        .into_response()
 }
 
 /// `POST /v1/alerts/url` with `{"url","status":"active"|"inactive"}`; the URL must be HTTPS.
-async fn set_alert_url(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQuery, body: String) -> Response {
+async fn set_alert_url(
+    State(state): State<Arc<ScrapinState>>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
     let q = pairs(query.as_deref().unwrap_or_default());
     let key = match api_key(&state, &q) {
         Ok(k) => k,
@@ -387,5 +437,9 @@ async fn set_alert_url(State(state): State<Arc<ScrapinState>>, RawQuery(query): 
         k.alert = Some(alert.clone());
         alert
     });
-    (StatusCode::OK, axum::Json(json!({ "success": true, "alert": alert }))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "success": true, "alert": alert })),
+    )
+        .into_response()
 }

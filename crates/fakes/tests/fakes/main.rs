@@ -2,6 +2,7 @@
 
 mod google;
 mod productive;
+mod providers;
 mod remote;
 mod scrapin;
 mod slack;

@@ -1,5 +1,5 @@
 use reqwest::StatusCode;
-use roster_fakes::remote::{Limits, RemoteFake, ops, Environment};
+use roster_fakes::remote::{Environment, Limits, RemoteFake, ops};
 use serde_json::{Value, json};
 
 use crate::support::{clock, company, http};
@@ -8,7 +8,12 @@ const LIVE: &str = "ra_live_demo0123456789";
 const TEST: &str = "ra_test_demo0123456789";
 
 async fn get(fake: &RemoteFake, token: &str, path: &str) -> reqwest::Response {
-    http().get(format!("{}{path}", fake.base_url())).bearer_auth(token).send().await.unwrap()
+    http()
+        .get(format!("{}{path}", fake.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -18,30 +23,64 @@ async fn each_host_accepts_only_its_own_token_prefix() {
     let sandbox = RemoteFake::start_sandbox(company(), clock).await.unwrap();
     assert_eq!(prod.environment(), Environment::Production);
     let identity = get(&prod, LIVE, "/v1/identity/current").await;
-    assert_eq!(identity.status(), StatusCode::CREATED, "Remote's identity check answers 201");
+    assert_eq!(
+        identity.status(),
+        StatusCode::CREATED,
+        "Remote's identity check answers 201"
+    );
     let body: Value = identity.json().await.unwrap();
     assert_eq!(body["data"]["company"]["id"], prod.company_id());
-    for (fake, token) in [(&prod, TEST), (&sandbox, LIVE), (&prod, "ra_live_invalid"), (&prod, "ra_live_")] {
+    for (fake, token) in [
+        (&prod, TEST),
+        (&sandbox, LIVE),
+        (&prod, "ra_live_invalid"),
+        (&prod, "ra_live_"),
+    ] {
         let refused = get(fake, token, "/v1/identity/current").await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{token}");
         assert!(refused.json::<Value>().await.unwrap()["message"].is_string());
     }
-    assert_eq!(get(&sandbox, TEST, "/v1/identity/current").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        get(&sandbox, TEST, "/v1/identity/current").await.status(),
+        StatusCode::CREATED
+    );
     prod.revoke(LIVE);
-    assert_eq!(get(&prod, LIVE, "/v1/identity/current").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&prod, LIVE, "/v1/identity/current").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn employments_page_in_remotes_envelope_and_filter_by_status() {
     let (_, clock) = clock();
     let company = company();
-    let fake = RemoteFake::start_with(company.clone(), clock, Environment::Production, Limits { per_minute: 1_000 }).await.unwrap();
-    let remote: Vec<_> = company.people.iter().filter(|p| p.remote_employment_id.is_some()).collect();
+    let fake = RemoteFake::start_with(
+        company.clone(),
+        clock,
+        Environment::Production,
+        Limits { per_minute: 1_000 },
+    )
+    .await
+    .unwrap();
+    let remote: Vec<_> = company
+        .people
+        .iter()
+        .filter(|p| p.remote_employment_id.is_some())
+        .collect();
     assert!(remote.len() > 10);
     let mut seen = 0;
     let mut page = 1;
     loop {
-        let body: Value = get(&fake, LIVE, &format!("/v1/employments?page={page}&page_size=5")).await.json().await.unwrap();
+        let body: Value = get(
+            &fake,
+            LIVE,
+            &format!("/v1/employments?page={page}&page_size=5"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         let data = &body["data"];
         assert_eq!(data["total_count"], remote.len());
         seen += data["employments"].as_array().unwrap().len();
@@ -51,27 +90,94 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
         page += 1;
     }
     assert_eq!((seen, page), (remote.len(), remote.len().div_ceil(5)));
-    let default: Value = get(&fake, LIVE, "/v1/employments").await.json().await.unwrap();
-    assert_eq!(default["data"]["employments"].as_array().unwrap().len(), remote.len().min(20), "page_size defaults to 20");
+    let default: Value = get(&fake, LIVE, "/v1/employments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        default["data"]["employments"].as_array().unwrap().len(),
+        remote.len().min(20),
+        "page_size defaults to 20"
+    );
 
-    let active: Value = get(&fake, LIVE, "/v1/employments?status=active&page_size=100").await.json().await.unwrap();
-    assert_eq!(active["data"]["total_count"], remote.iter().filter(|p| p.is_active).count());
-    let archived: Value = get(&fake, LIVE, "/v1/employments?status=archived").await.json().await.unwrap();
+    let active: Value = get(&fake, LIVE, "/v1/employments?status=active&page_size=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        active["data"]["total_count"],
+        remote.iter().filter(|p| p.is_active).count()
+    );
+    let archived: Value = get(&fake, LIVE, "/v1/employments?status=archived")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(archived["data"]["total_count"].as_u64().unwrap() >= 1);
-    assert_eq!(get(&fake, LIVE, "/v1/employments?status=sleeping").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        get(&fake, LIVE, "/v1/employments?status=sleeping")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     let person = remote[0];
-    let detail: Value = get(&fake, LIVE, &format!("/v1/employments/{}", person.remote_employment_id.as_deref().unwrap())).await.json().await.unwrap();
-    assert_eq!(detail["data"]["employment"]["work_email"], json!(person.email));
-    assert!(detail["data"]["employment"].get("termination_date").is_some());
-    let missing = get(&fake, LIVE, "/v1/employments/00000000-0000-0000-0000-000000000000").await;
+    let detail: Value = get(
+        &fake,
+        LIVE,
+        &format!(
+            "/v1/employments/{}",
+            person.remote_employment_id.as_deref().unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        detail["data"]["employment"]["work_email"],
+        json!(person.email)
+    );
+    assert!(
+        detail["data"]["employment"]
+            .get("termination_date")
+            .is_some()
+    );
+    let missing = get(
+        &fake,
+        LIVE,
+        "/v1/employments/00000000-0000-0000-0000-000000000000",
+    )
+    .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(fake.calls().count(ops::EMPLOYMENT), 2);
 
-    let types: Value = get(&fake, LIVE, "/v1/timeoff/types?type=full_time").await.json().await.unwrap();
-    assert!(types["data"]["timeoff_types"].as_array().unwrap().iter().any(|t| t["name"] == "sick_leave"));
-    let timeoff: Value = get(&fake, LIVE, "/v1/timeoff?status=approved").await.json().await.unwrap();
-    assert!(timeoff["data"]["timeoffs"].as_array().unwrap().iter().all(|t| t["status"] == "approved"));
+    let types: Value = get(&fake, LIVE, "/v1/timeoff/types?type=full_time")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        types["data"]["timeoff_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "sick_leave")
+    );
+    let timeoff: Value = get(&fake, LIVE, "/v1/timeoff?status=approved")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        timeoff["data"]["timeoffs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "approved")
+    );
 }
 
 #[tokio::test]
@@ -84,13 +190,23 @@ async fn fixed_window_of_twenty_with_reset_in_milliseconds() {
     assert_eq!(first.headers()["x-ratelimit-reset"], "60000");
     manual.advance(chrono::Duration::seconds(15));
     for _ in 1..20 {
-        assert_eq!(get(&fake, LIVE, "/v1/identity/current").await.status(), StatusCode::CREATED);
+        assert_eq!(
+            get(&fake, LIVE, "/v1/identity/current").await.status(),
+            StatusCode::CREATED
+        );
     }
     let limited = get(&fake, LIVE, "/v1/identity/current").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["x-ratelimit-remaining"], "0");
-    assert_eq!(limited.headers()["x-ratelimit-reset"], "45000", "the window opened at the first call");
+    assert_eq!(
+        limited.headers()["x-ratelimit-reset"],
+        "45000",
+        "the window opened at the first call"
+    );
     assert!(limited.json::<Value>().await.unwrap()["message"].is_string());
     manual.advance(chrono::Duration::seconds(45));
-    assert_eq!(get(&fake, LIVE, "/v1/identity/current").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        get(&fake, LIVE, "/v1/identity/current").await.status(),
+        StatusCode::CREATED
+    );
 }
