@@ -477,3 +477,32 @@ async fn xero_logs_and_spans_never_carry_secrets() {
         assert!(!text.contains(secret), "{secret} leaked into logs");
     }
 }
+
+#[tokio::test]
+async fn xero_concurrent_detail_calls_stay_within_five_in_flight() {
+    let x = Xero::start(40).await;
+    let ids: Vec<_> = x
+        .world
+        .company
+        .people
+        .iter()
+        .filter_map(|p| p.xero_employee_id)
+        .take(12)
+        .collect();
+    // Slow answers make the calls overlap for real; the fake refuses a sixth in flight.
+    x.fake.inject(Fault::Slow {
+        operation: "xero.employee".into(),
+        delay: Duration::from_millis(40),
+        times: 12,
+    });
+    let access = x.access();
+    let calls = ids.iter().map(|id| x.client.employee(&access, *id));
+    let employees = futures::future::join_all(calls).await;
+    assert!(employees.iter().all(Result::is_ok), "{employees:?}");
+    assert_eq!(x.fake.calls().count("xero.employee"), 12);
+    assert_eq!(
+        x.fake.calls().rejected("xero.employee"),
+        0,
+        "never over Xero's concurrency limit"
+    );
+}
