@@ -289,9 +289,9 @@ impl Shape {
         Level::Staff
     }
 
-    fn first_head(&self) -> usize {
-        1
-    }
+    /// The CEO is index 0; heads follow.
+    const FIRST_HEAD: usize = 1;
+
     fn first_manager(&self) -> usize {
         1 + self.heads
     }
@@ -330,7 +330,7 @@ impl SampleCompany {
                 &mut rng,
                 &mut ids,
                 &mut emails,
-                PersonPlan {
+                &PersonPlan {
                     index,
                     level,
                     contractor,
@@ -535,9 +535,9 @@ fn generate_person(
     rng: &mut StdRng,
     ids: &mut IdSource,
     emails: &mut EmailBook,
-    plan: PersonPlan<'_>,
+    plan: &PersonPlan<'_>,
 ) -> SamplePerson {
-    let PersonPlan {
+    let &PersonPlan {
         index,
         level,
         contractor,
@@ -759,10 +759,10 @@ fn link_hierarchy(
     rng: &mut StdRng,
 ) {
     for i in 0..shape.heads {
-        let p = &mut people[shape.first_head() + i];
+        let p = &mut people[Shape::FIRST_HEAD + i];
         let (dept, ..) = DEPARTMENTS[i % DEPARTMENTS.len()];
         p.manager = Some(0);
-        p.department = dept.to_owned();
+        dept.clone_into(&mut p.department);
         p.title = format!("Head of {dept}");
         // The first two heads (Engineering, People) administer Google Workspace with the CEO.
         p.is_google_admin = i < 2;
@@ -770,7 +770,7 @@ fn link_hierarchy(
     people[0].is_google_admin = true;
     for i in 0..shape.managers {
         let at = shape.first_manager() + i;
-        let manager = shape.first_head() + i % shape.heads;
+        let manager = Shape::FIRST_HEAD + i % shape.heads;
         set_under(people, at, manager, |d| d.1.to_owned());
     }
     for i in 0..shape.leads {
@@ -795,8 +795,8 @@ fn link_hierarchy(
     }
     for p in people.iter_mut() {
         if p.is_contractor {
-            p.department = "Contractors".to_owned();
-            p.title = "Contractor".to_owned();
+            "Contractors".clone_into(&mut p.department);
+            "Contractor".clone_into(&mut p.title);
         }
     }
 }

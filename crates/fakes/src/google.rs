@@ -151,7 +151,7 @@ impl GoogleFake {
         );
         let leave_calendar_id = format!(
             "c_{}@group.calendar.google.com",
-            &hex_of(&company.domain)[..26]
+            &crate::serve::digest_hex(&company.domain)[..26]
         );
         let state = Arc::new(GoogleState {
             base_url: bound.base_url(),
@@ -345,14 +345,6 @@ impl Auth {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn hex_of(s: &str) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Google's JSON error envelope (providers.md §3).

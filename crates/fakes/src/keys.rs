@@ -50,12 +50,7 @@ impl Signer {
 
 /// An opaque random token: `prefix` then `bytes` random bytes in lowercase hex.
 pub(crate) fn random_token(prefix: &str, bytes: usize) -> String {
-    let mut rng = rand::thread_rng();
-    let mut out = String::with_capacity(prefix.len() + bytes * 2);
-    out.push_str(prefix);
-    for _ in 0..bytes {
-        let b: u8 = rng.r#gen();
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    let mut raw = vec![0u8; bytes];
+    rand::thread_rng().fill(raw.as_mut_slice());
+    format!("{prefix}{}", crate::serve::hex(&raw))
 }

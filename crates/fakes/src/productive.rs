@@ -265,7 +265,7 @@ impl Dialect for ProductiveState {
     }
 }
 
-/// 429. Productive documents the limit but not its headers: `Retry-After` here is the fake's
+/// The 429 answer. Productive documents the limit but not its headers: `Retry-After` here is the fake's
 /// own courtesy, so clients must also cope without it (providers.md §2).
 fn too_many(retry_after_secs: u64) -> Response {
     let mut response = error(

@@ -24,11 +24,10 @@ use axum::routing::get;
 use chrono::{Datelike, Days, NaiveTime, TimeDelta, Weekday};
 use roster_domain::Clock;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
 use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
-use crate::serve::{Bound, FixedWindow, Serving, bearer, first, pairs, says_invalid};
+use crate::serve::{Bound, FixedWindow, Serving, bearer, derived_uuid, first, pairs, says_invalid};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -306,12 +305,7 @@ fn token_ok(state: &RemoteState, headers: &HeaderMap) -> bool {
 
 /// A stable UUID-shaped id for `label`.
 fn derived_id(state: &RemoteState, label: &str) -> String {
-    let digest = Sha256::digest(format!("{}:{label}", state.company.remote_company_id).as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    derived_uuid(&format!("{}:{label}", state.company.remote_company_id)).to_string()
 }
 
 fn iso_midnight(d: chrono::NaiveDate) -> String {

@@ -24,11 +24,12 @@ use axum::routing::get;
 use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
 use roster_domain::Clock;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::company::{SampleCompany, SamplePerson};
 use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
-use crate::serve::{Bound, Serving, SlidingWindow, first, pairs, retry_after_secs, says_invalid};
+use crate::serve::{
+    Bound, Serving, SlidingWindow, digest_hex, first, pairs, retry_after_secs, says_invalid,
+};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -242,12 +243,7 @@ fn api_key(state: &ScrapinState, q: &[(String, String)]) -> Result<String, Respo
 }
 
 fn derived_hex(company: &SampleCompany, label: &str, len: usize) -> String {
-    let digest = Sha256::digest(format!("{}:{label}", company.seed).as_bytes());
-    digest
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()[..len]
-        .to_owned()
+    digest_hex(&format!("{}:{label}", company.seed))[..len].to_owned()
 }
 
 /// `linkedin.com/in/<slug>` → `<slug>`, lowercased, for any scheme/host variant.

@@ -12,8 +12,10 @@ use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
+use sha2::{Digest as _, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 /// A bound listener whose address is known before the router is built (links and discovery
 /// documents need the base URL).
@@ -101,6 +103,30 @@ pub(crate) fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a 
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
+}
+
+/// SHA-256 of `text` in lowercase hex: stable, opaque-looking ids and etags.
+pub(crate) fn digest_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// A stable UUID derived from `text` (its SHA-256, shaped as a version-4 UUID).
+pub(crate) fn derived_uuid(text: &str) -> Uuid {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// The demo rule: a credential naming itself invalid is rejected like a bad one.

@@ -5,6 +5,11 @@
 //! (see `spec/README.md`). A failure means the fake invented or mistyped a field, so a client
 //! written against the fake would break against the provider.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup or request should panic"
+)]
+
 use std::sync::Arc;
 
 use roster_domain::ManualClock;
@@ -452,7 +457,7 @@ async fn google_users_list_and_calendar_fit_the_discovery_documents() {
             fake.directory_url()
         );
         if let Some(t) = &page_token {
-            url.push_str(&format!("&pageToken={t}"));
+            url = format!("{url}&pageToken={t}");
         }
         let body: Value = client
             .get(url)

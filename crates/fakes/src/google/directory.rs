@@ -141,7 +141,7 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 fn etag(seed: &str) -> String {
-    format!("\"{}\"", &super::hex_of(seed)[..27])
+    format!("\"{}\"", &crate::serve::digest_hex(seed)[..27])
 }
 
 /// A `User` resource as `projection=basic` returns it.

@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::oauth::authenticate;
@@ -21,7 +20,7 @@ use super::{
     Remaining, XeroState, json_response, ms_date, ms_date_plain, problem, set_remaining, too_many,
 };
 use crate::company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
-use crate::serve::{first, pairs, retry_after_secs};
+use crate::serve::{derived_uuid, first, pairs, retry_after_secs};
 
 /// "Up to 100 employees will be returned in a single API call" (spec, `page` parameter);
 /// the same for super funds.
@@ -121,7 +120,7 @@ fn query_parse_error(headers: &HeaderMap, remaining: Remaining, message: &str) -
     answer(headers, remaining, StatusCode::BAD_REQUEST, &body)
 }
 
-fn envelope(state: &XeroState, key: &str, items: Vec<Value>) -> Value {
+fn envelope(state: &XeroState, key: &str, items: &[Value]) -> Value {
     json!({
         "Id": Uuid::new_v4(),
         "Status": "OK",
@@ -171,7 +170,7 @@ pub(crate) async fn list_employees(
             &headers,
             remaining,
             StatusCode::OK,
-            &envelope(&state, "Employees", rows),
+            &envelope(&state, "Employees", &rows),
         ),
         Err(message) => query_parse_error(&headers, remaining, &message),
     }
@@ -197,7 +196,7 @@ pub(crate) async fn get_employee(
             &headers,
             remaining,
             StatusCode::OK,
-            &envelope(&state, "Employees", vec![employee_detail(&state, person)]),
+            &envelope(&state, "Employees", &[employee_detail(&state, person)]),
         ),
         None => not_found(remaining, "Employee"),
     }
@@ -224,7 +223,7 @@ pub(crate) async fn list_superfunds(
             &headers,
             remaining,
             StatusCode::OK,
-            &envelope(&state, "SuperFunds", rows),
+            &envelope(&state, "SuperFunds", &rows),
         ),
         Err(message) => query_parse_error(&headers, remaining, &message),
     }
@@ -250,7 +249,7 @@ pub(crate) async fn get_superfund(
             &headers,
             remaining,
             StatusCode::OK,
-            &envelope(&state, "SuperFunds", vec![superfund(&state, fund)]),
+            &envelope(&state, "SuperFunds", &[superfund(&state, fund)]),
         ),
         None => not_found(remaining, "SuperFund"),
     }
@@ -525,10 +524,7 @@ fn date(d: NaiveDate) -> String {
 
 /// Ids that are the same for every employee of the tenant, derived so they stay stable.
 fn tenant_uuid(state: &XeroState, label: &str) -> Uuid {
-    let digest = Sha256::digest(format!("{}:{label}", state.company.xero_tenant_id).as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
+    derived_uuid(&format!("{}:{label}", state.company.xero_tenant_id))
 }
 
 fn insert_some(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::support::{clock, company, http};
 
 /// Signs a JWT-bearer assertion with the key file the fake hands out, as a client library would.
-fn assertion(fake: &GoogleFake, now: i64, claims: Value) -> String {
+fn assertion(fake: &GoogleFake, now: i64, claims: &Value) -> String {
     let key: Value = serde_json::from_str(&fake.service_account_key_json()).unwrap();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = key["private_key_id"].as_str().map(str::to_owned);
@@ -69,7 +69,7 @@ async fn service_account_jwt_buys_a_token_that_lists_every_user_page_by_page() {
     let fake = GoogleFake::start(company.clone(), clock).await.unwrap();
     let response = exchange(
         &fake,
-        &assertion(&fake, manual.now().timestamp(), json!({})),
+        &assertion(&fake, manual.now().timestamp(), &json!({})),
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -182,7 +182,7 @@ async fn bad_assertions_get_googles_token_errors() {
             "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
         ),
     ] {
-        let response = exchange(&fake, &assertion(&fake, now, claims.clone())).await;
+        let response = exchange(&fake, &assertion(&fake, now, &claims)).await;
         assert_eq!(response.status().as_u16(), status, "{claims}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(
@@ -192,7 +192,7 @@ async fn bad_assertions_get_googles_token_errors() {
         );
     }
 
-    let jwt = assertion(&fake, now, json!({}));
+    let jwt = assertion(&fake, now, &json!({}));
     let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
     let mut claims: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -215,13 +215,13 @@ async fn unknown_service_accounts_follow_the_demo_rule_unless_strict() {
     let stranger = assertion(
         &fake,
         now,
-        json!({ "iss": "someone@their-project.iam.gserviceaccount.com" }),
+        &json!({ "iss": "someone@their-project.iam.gserviceaccount.com" }),
     );
     assert_eq!(exchange(&fake, &stranger).await.status(), StatusCode::OK);
     let named_invalid = assertion(
         &fake,
         now,
-        json!({ "iss": "invalid@their-project.iam.gserviceaccount.com" }),
+        &json!({ "iss": "invalid@their-project.iam.gserviceaccount.com" }),
     );
     assert_eq!(
         exchange(&fake, &named_invalid)

@@ -1,5 +1,10 @@
 //! Integration tests: each fake served on a loopback port and called over real HTTP.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup or request should panic"
+)]
+
 mod google;
 mod productive;
 mod providers;
