@@ -97,6 +97,13 @@ impl Error {
         matches!(self.kind, ErrorKind::RateLimited { .. })
     }
 
+    /// An access token past its lifetime (Xero's 401 `TokenExpired: …`, spec/providers.md
+    /// Xero "Errors"): refreshing it may be all it takes. Only when the refresh also fails
+    /// (`invalid_grant`) is the connection dead.
+    pub fn is_access_token_expired(&self) -> bool {
+        matches!(&self.kind, ErrorKind::NeedsReauth { detail } if detail.starts_with("TokenExpired"))
+    }
+
     /// The contract's stable code for this failure: `needs_reauth` marks the connection
     /// (the sync itself answers 502), `rate_limited` is a 429, everything else a 502.
     pub fn api_code(&self) -> &'static str {

@@ -240,7 +240,7 @@ impl GoogleWorkspaceClient {
 /// Google's API answers: 401 `authError` for a dead token (spec/providers.md, Google "Error
 /// envelope"); quota is **403** `userRateLimitExceeded` / `rateLimitExceeded` /
 /// `quotaExceeded`, to be backed off and retried like a 429
-/// (https://developers.google.com/admin-sdk/directory/v1/limits).
+/// (<https://developers.google.com/admin-sdk/directory/v1/limits>).
 fn classify(resp: &Response) -> Verdict {
     if resp.status == 403 {
         let reason = error_reason(resp);

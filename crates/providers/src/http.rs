@@ -44,7 +44,7 @@ use crate::sleep::{Sleeper, TokioSleeper};
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// One attempt, connect to last byte. Scrapin documents ~30 s live lookups
-    /// (https://docs.scrapin.io/introduction), so the default leaves room for them.
+    /// (<https://docs.scrapin.io/introduction>), so the default leaves room for them.
     pub request_timeout: Duration,
     /// Everything one call may take: attempts, backoffs and rate waits together.
     pub operation_budget: Duration,

@@ -61,7 +61,7 @@ pub struct OAuthTokens {
     pub access_token: SecretString,
     /// Present on code exchange with `offline_access`, and on every Xero refresh: Xero's
     /// refresh tokens are single use, so the new one must replace the old
-    /// (https://developer.xero.com/faq/oauth2).
+    /// (<https://developer.xero.com/faq/oauth2>).
     pub refresh_token: Option<SecretString>,
     pub id_token: Option<SecretString>,
     pub expires_at: DateTime<Utc>,
@@ -97,7 +97,7 @@ impl TokenWire {
 }
 
 /// A token endpoint's answer (RFC 6749 §5.2): `invalid_grant` (a refresh token used after
-/// rotation, expired or revoked — https://nango.dev/blog/xero-oauth-refresh-token-invalid-grant;
+/// rotation, expired or revoked — <https://nango.dev/blog/xero-oauth-refresh-token-invalid-grant>;
 /// a bad service-account JWT at Google) and `unauthorized_client` (Google: delegation
 /// missing) mean a person must connect again. They are final: retrying a dead grant only
 /// burns rate budget.

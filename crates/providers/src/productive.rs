@@ -27,7 +27,7 @@ const P: Provider = Provider::Productive;
 pub const PRODUCTIVE_PAGE_SIZE: usize = 200;
 
 /// JSON:API's media type, required on writes and sent always: a missing one answers 415
-/// (https://developer.productive.io/).
+/// (<https://developer.productive.io/>).
 const JSON_API: &str = "application/vnd.api+json";
 
 /// A Productive API token and, optionally, the organization it acts in.
@@ -105,7 +105,7 @@ impl ProductiveClient {
     }
 
     /// Checks the token: its organization's id and name (`GET /organizations`, 401 for a bad
-    /// token — https://developer.productive.io/organizations.html).
+    /// token — <https://developer.productive.io/organizations.html>).
     pub async fn organization(&self) -> Result<ProductiveOrganization, Error> {
         let page: Document<Resource<OrganizationAttributes>> = self
             .get_page("productive.organizations", "/organizations", &[], 1)
@@ -125,7 +125,7 @@ impl ProductiveClient {
     }
 
     /// Every active user (`filter[status]=1`: active; `filter[person_type]=1`: user, not a
-    /// contact or placeholder — https://developer.productive.io/people.html), all pages of
+    /// contact or placeholder — <https://developer.productive.io/people.html>), all pages of
     /// 200, with each one's manager. Any failed page fails the whole listing.
     pub async fn people(&self) -> Result<Vec<ProductivePerson>, Error> {
         let filters = [

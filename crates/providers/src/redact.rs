@@ -1,9 +1,9 @@
 //! Keeping secrets out of text: errors, spans and log lines.
 //!
-//! Owns the three tools every client uses: [`scrub`] removes a call's credentials from a
+//! Owns the three tools every client uses: `scrub` removes a call's credentials from a
 //! provider's message before it becomes an error detail, [`redact_url`] prints a URL with
 //! every query value hidden (Scrapin puts its API key in the query string), and
-//! [`fingerprint`] names a credential (for a rate-budget key) without revealing it.
+//! `fingerprint` names a credential (for a rate-budget key) without revealing it.
 //! Nothing here may ever return the secret it was given.
 
 use std::fmt::Write as _;

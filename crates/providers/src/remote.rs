@@ -26,7 +26,7 @@ const P: Provider = Provider::Remote;
 pub const REMOTE_PAGE_SIZE: usize = 100;
 
 /// Which Remote host a token belongs to: `ra_live_` tokens work on production only,
-/// `ra_test_` on the sandbox only (https://developer.remote.com/docs/authorization-for-customers).
+/// `ra_test_` on the sandbox only (<https://developer.remote.com/docs/authorization-for-customers>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Environment {
     #[default]

@@ -1,7 +1,7 @@
 //! Scrapin.io: LinkedIn profile enrichment.
 //!
 //! Owns Scrapin's wire format (spec/providers.md §6). Scrapin takes its key as the `apikey`
-//! **query parameter** (https://docs.scrapin.io/changes-alerts/person), so this module's
+//! **query parameter** (<https://docs.scrapin.io/changes-alerts/person>), so this module's
 //! URLs hold a secret: the HTTP layer prints them only through [`crate::redact_url`], and
 //! errors never carry a URL. It does not manage change alerts yet.
 

@@ -1,7 +1,7 @@
 //! Slack Web API: `auth.test`, `conversations.info`, `chat.postMessage`.
 //!
 //! Owns Slack's peculiarity: failures arrive as HTTP 200 with `{"ok":false,"error":"…"}`
-//! (spec/providers.md §4, https://github.com/slackhq/slack-api-docs/blob/master/index_web.md),
+//! (spec/providers.md §4, <https://github.com/slackhq/slack-api-docs/blob/master/index_web.md>),
 //! so every answer's `ok` is read before its body is trusted. A posted message is never
 //! re-sent unless Slack said it was not processed (429) — a duplicate message is worse than
 //! a missing one.
@@ -24,7 +24,7 @@ use crate::wire::opt_text;
 const P: Provider = Provider::Slack;
 
 /// Dead-token codes, all sent with HTTP 200 (spec/providers.md, Slack "Dead-token signal";
-/// `token_expired` with token rotation on — https://docs.slack.dev/authentication/using-token-rotation).
+/// `token_expired` with token rotation on — <https://docs.slack.dev/authentication/using-token-rotation>).
 const DEAD_TOKEN: &[&str] = &[
     "not_authed",
     "invalid_auth",

@@ -45,7 +45,7 @@ pub const XERO_DEFAULT_SCOPES: &[&str] = &[
 pub struct XeroApp {
     pub client_id: String,
     /// `None` for an "Auth Code with PKCE" app, which has no secret
-    /// (https://developer.xero.com/documentation/oauth2/pkce-flow).
+    /// (<https://developer.xero.com/documentation/oauth2/pkce-flow>).
     pub client_secret: Option<SecretString>,
     pub redirect_uri: Url,
     pub scopes: Vec<String>,
@@ -202,7 +202,7 @@ impl XeroClient {
     }
 
     /// The URL to send the admin to: `response_type=code`, the app's scopes, `state`, and
-    /// the PKCE S256 challenge (https://developer.xero.com/documentation/oauth2/pkce-flow).
+    /// the PKCE S256 challenge (<https://developer.xero.com/documentation/oauth2/pkce-flow>).
     pub fn authorize_url(&self, state: &str, pkce: &Pkce) -> Url {
         let mut url = endpoint(&self.login_url, "/identity/connect/authorize");
         let scopes = if self.app.scopes.is_empty() {
@@ -245,7 +245,7 @@ impl XeroClient {
 
     /// Trades a refresh token for new tokens. The answer's `refresh_token` replaces the old
     /// one, which stays usable for a 30-minute grace period only
-    /// (https://developer.xero.com/faq/oauth2). That grace period is why a refresh whose
+    /// (<https://developer.xero.com/faq/oauth2>). That grace period is why a refresh whose
     /// answer was lost (5xx, timeout) may be repeated with the same token; `invalid_grant`
     /// is final and means the connection needs re-authorization.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<OAuthTokens, Error> {
@@ -425,7 +425,7 @@ impl XeroClient {
 /// Xero's answers: 401 (`TokenExpired: …` after 30 minutes, or `AuthorizationUnsuccessful`)
 /// and 403 `AuthenticationUnsuccessful` (the tenant was disconnected or is unknown) both mean
 /// the connection must be made again (spec/providers.md, Xero "Errors"); 429 carries
-/// `Retry-After` in seconds (https://developer.xero.com/faq/limits).
+/// `Retry-After` in seconds (<https://developer.xero.com/faq/limits>).
 fn classify(resp: &Response) -> Verdict {
     match resp.status {
         403 if error_detail(resp).contains("AuthenticationUnsuccessful") => {

@@ -5,7 +5,7 @@
 //! any issuer. Owns the checks that make an ID token trustworthy: RS256 signature by a key
 //! of the issuer's JWKS, `iss`, `aud`, `exp` against our [`roster_domain::Clock`], `nonce`,
 //! `email_verified`, and `hd` read from the token (never from the email's suffix —
-//! https://github.com/oauth2-proxy/oauth2-proxy/issues/2363). It never decides who may sign
+//! <https://github.com/oauth2-proxy/oauth2-proxy/issues/2363>). It never decides who may sign
 //! in (a user must exist; the app checks) and never logs a token.
 
 use std::sync::Arc;

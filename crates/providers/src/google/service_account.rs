@@ -121,7 +121,7 @@ impl ServiceAccountKey {
 
     /// The signed assertion: `iss` = the service account, `sub` = the user to impersonate
     /// (domain-wide delegation), `aud` = the token endpoint, one hour of validity (Google's
-    /// maximum — https://developers.google.com/identity/protocols/oauth2/service-account).
+    /// maximum — <https://developers.google.com/identity/protocols/oauth2/service-account>).
     pub(crate) fn sign(
         &self,
         scope: &str,

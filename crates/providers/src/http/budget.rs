@@ -29,11 +29,11 @@ const WINDOW_MARGIN: Duration = Duration::from_millis(1);
 pub enum BudgetHeaders {
     None,
     /// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` (spec/providers.md, Xero "Rate limits",
-    /// from https://developer.xero.com/faq/limits). Xero gives no reset time: at zero we wait
+    /// from <https://developer.xero.com/faq/limits>). Xero gives no reset time: at zero we wait
     /// out the whole window, which over-waits at most one minute (or refuses for a day).
     Xero,
     /// `x-ratelimit-remaining` + `x-ratelimit-reset` in ms (spec/providers.md, Remote "Rate
-    /// limits", https://remote.com/resources/api/rate-limit): at zero, wait for the reset.
+    /// limits", <https://remote.com/resources/api/rate-limit>): at zero, wait for the reset.
     Remote,
 }
 

@@ -194,6 +194,10 @@ async fn xero_refresh_token_used_after_rotation_works_within_grace_then_fails() 
     let err = x.client.refresh(&x.refresh).await.unwrap_err();
     assert!(err.is_needs_reauth(), "{err}");
     assert_eq!(err.api_code(), "needs_reauth");
+    assert!(
+        !err.is_access_token_expired(),
+        "a dead grant, not an expired access token"
+    );
     assert_eq!(err.status, Some(400));
     assert_eq!(
         x.fake.calls().count("xero.token") - calls_before,
@@ -213,11 +217,15 @@ async fn xero_expired_access_token_needs_reauth() {
     let err = x.client.employees(&x.access(), None).await.unwrap_err();
     assert!(err.is_needs_reauth(), "{err}");
     assert_eq!(err.status, Some(401));
-    assert!(
-        matches!(&err.kind, ErrorKind::NeedsReauth { detail } if detail.starts_with("TokenExpired")),
-        "{err:?}"
-    );
+    assert!(err.is_access_token_expired(), "{err:?}");
     assert_no_secret(&err, &[x.access.expose_secret()]);
+    // A refresh brings it back.
+    let fresh = x.client.refresh(&x.refresh).await.unwrap();
+    let access = XeroTenantAccess {
+        access_token: &fresh.access_token,
+        tenant_id: x.fake.tenant_id(),
+    };
+    assert!(x.client.employees(&access, None).await.is_ok());
 }
 
 #[tokio::test]
