@@ -139,3 +139,26 @@ async fn scrapin_malformed_body_names_the_field() {
     );
     assert_no_secret(&err, &[KEY]);
 }
+
+#[tokio::test]
+async fn scrapin_unreachable_host_is_a_transport_error_without_the_key() {
+    let world = World::new(10);
+    // Nothing listens on port 9 of loopback: the connection is refused, so no request left.
+    let client = ScrapinClient::new(
+        world.http.clone(),
+        &urls("http://127.0.0.1:9"),
+        SecretString::from(KEY),
+    );
+    let err = client
+        .profile("https://www.linkedin.com/in/someone")
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Transport { .. }), "{err:?}");
+    assert_eq!(err.status, None);
+    assert_eq!(
+        world.sleeper.sleeps().len(),
+        4,
+        "refused connections are retried with backoff"
+    );
+    assert_no_secret(&err, &[KEY, "apikey="]);
+}
