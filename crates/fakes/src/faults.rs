@@ -2,7 +2,7 @@
 //!
 //! Owns the [`Fault`] vocabulary, the per-fake [`CallLog`], and the one middleware that
 //! applies both around every routed request. It must never know a provider's wire format:
-//! each fake renders its own error and rate-limit bodies through [`Dialect`]. Injected delays
+//! each fake renders its own error and rate-limit bodies through `Dialect`. Injected delays
 //! are the only place the fakes wait on real time (for client timeout tests); every rule
 //! about time itself (expiry, windows) reads the injected `Clock`.
 

@@ -57,7 +57,7 @@ pub mod ops {
 }
 
 /// Directory API quota: 2,400 queries per minute per user per project
-/// (https://developers.google.com/admin-sdk/directory/v1/limits).
+/// (<https://developers.google.com/admin-sdk/directory/v1/limits>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub per_user_per_minute: u32,
@@ -406,7 +406,7 @@ fn unauthenticated(missing: bool) -> Response {
     (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
 }
 
-/// Quota is a 403, not a 429 (https://developers.google.com/admin-sdk/directory/v1/limits).
+/// Quota is a 403, not a 429 (<https://developers.google.com/admin-sdk/directory/v1/limits>).
 fn user_rate_limit_exceeded() -> Response {
     google_error(
         StatusCode::FORBIDDEN,

@@ -42,7 +42,7 @@ pub mod ops {
     pub const ORGANIZATION_MEMBERSHIPS: &str = "productive.organization_memberships";
 }
 
-/// Productive's limits (https://developer.productive.io/guides/rate-limits), per token.
+/// Productive's limits (<https://developer.productive.io/guides/rate-limits>), per token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub per_10_seconds: u32,
@@ -58,7 +58,7 @@ impl Default for Limits {
     }
 }
 
-/// `page[size]` default and maximum (https://developer.productive.io/ , `meta` example).
+/// `page[size]` default and maximum (<https://developer.productive.io/> , `meta` example).
 pub const DEFAULT_PAGE_SIZE: usize = 30;
 pub const MAX_PAGE_SIZE: usize = 200;
 const JSON_API: &str = "application/vnd.api+json";

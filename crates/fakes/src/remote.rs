@@ -58,7 +58,7 @@ impl Environment {
 }
 
 /// Calls per company per fixed 60-second window. Remote's published figures disagree (20 on
-/// https://remote.com/resources/api/rate-limit , 300 in a third-party summary); the fake
+/// <https://remote.com/resources/api/rate-limit> , 300 in a third-party summary); the fake
 /// defaults to the stricter 20 (providers.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

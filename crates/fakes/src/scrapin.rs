@@ -38,7 +38,7 @@ pub mod ops {
 }
 
 /// Per-key limits. Scrapin's depend on the plan; its examples show 500 a minute and a daily
-/// cap (https://docs.scrapin.io/endpoint/v1/person/extract-profile).
+/// cap (<https://docs.scrapin.io/endpoint/v1/person/extract-profile>).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     pub per_minute: u32,

@@ -57,7 +57,7 @@ pub mod channels {
     pub const OLD_ANNOUNCEMENTS: &str = "C0R05TOLD5";
 }
 
-/// Per-method limits per minute (https://api.slack.com/docs/rate-limits): Tier 2 20+, Tier 3
+/// Per-method limits per minute (<https://api.slack.com/docs/rate-limits>): Tier 2 20+, Tier 3
 /// 50+. `auth.test` is "hundreds per minute"; `chat.postMessage` is about one per second per
 /// channel with bursts allowed, modelled as 60 a minute per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

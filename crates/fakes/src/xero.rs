@@ -46,7 +46,7 @@ pub mod ops {
     pub const SUPERFUND: &str = "xero.superfund";
 }
 
-/// Xero's published limits (https://developer.xero.com/faq/limits). Tests may lower them.
+/// Xero's published limits (<https://developer.xero.com/faq/limits>). Tests may lower them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Calls in flight per tenant.
@@ -70,7 +70,7 @@ impl Default for Limits {
     }
 }
 
-/// Lifetimes from https://developer.xero.com/faq/oauth2 .
+/// Lifetimes from <https://developer.xero.com/faq/oauth2> .
 pub(crate) const ACCESS_TOKEN_LIFETIME: TimeDelta = TimeDelta::minutes(30);
 pub(crate) const REFRESH_GRACE: TimeDelta = TimeDelta::minutes(30);
 pub(crate) const REFRESH_IDLE_EXPIRY: TimeDelta = TimeDelta::days(60);
@@ -417,7 +417,7 @@ fn router(state: Arc<XeroState>) -> Router {
         .with_state(state)
 }
 
-/// Xero's PascalCase problem body (https://github.com/freakboy3742/pyxero/pull/337).
+/// Xero's PascalCase problem body (<https://github.com/freakboy3742/pyxero/pull/337>).
 pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
     let body = json!({
         "Type": null,

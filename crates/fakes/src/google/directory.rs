@@ -349,7 +349,7 @@ impl Term {
     }
 }
 
-/// https://developers.google.com/admin-sdk/directory/v1/guides/search-users syntax, a subset:
+/// <https://developers.google.com/admin-sdk/directory/v1/guides/search-users> syntax, a subset:
 /// `isSuspended=true|false`, `isAdmin=true|false`, `email:addr` / `email=addr`, `email:pre*`.
 fn parse_query(query: &str) -> Result<Vec<Term>, Response> {
     query

@@ -2,7 +2,7 @@
 //! revocation, and the `/connections` list of a grant's tenants.
 //!
 //! Owns grants and tokens. It must never accept a refresh token outside the rules of
-//! https://developer.xero.com/faq/oauth2 : single use, 30-minute grace for a retry after
+//! <https://developer.xero.com/faq/oauth2> : single use, 30-minute grace for a retry after
 //! rotation, 60 days idle; nor an access token after 30 minutes.
 
 use std::collections::HashMap;
