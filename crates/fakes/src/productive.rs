@@ -864,35 +864,43 @@ async fn list_team_memberships(
         Err(refusal) => return refusal,
     };
     let company = &state.company;
+    // (membership id, person, squad): rendered only for the requested page.
     let mut memberships = Vec::new();
     let mut next_id: u64 = 700_000;
     for squad in &company.squads {
         for &member in &squad.members {
             next_id += 1;
-            let Some(person_id) = company.people[member].productive_id.clone() else {
+            let Some(person_id) = company.people[member].productive_id.as_deref() else {
                 continue;
             };
             let id = next_id.to_string();
             let keep = q.matches(|name| match name {
                 "id" => Some(id.clone()),
-                "person_id" => Some(person_id.clone()),
+                "person_id" => Some(person_id.to_owned()),
                 "team_id" => Some(squad.productive_team_id.clone()),
                 _ => None,
             });
             if keep {
-                memberships.push(json!({
-                    "id": id,
-                    "type": "team_memberships",
-                    "attributes": { "created_at": timestamp(midnight(company.people[member].start_date)) },
-                    "relationships": {
-                        "person": relationship("people", Some(&person_id)),
-                        "team": relationship("teams", Some(&squad.productive_team_id)),
-                    },
-                }));
+                memberships.push((id, member, squad));
             }
         }
     }
-    let (rows, meta, links) = q.page(&state, "team_memberships", memberships);
+    let (page, meta, links) = q.page(&state, "team_memberships", memberships);
+    let rows: Vec<Value> = page
+        .into_iter()
+        .map(|(id, member, squad)| {
+            let person = &company.people[member];
+            json!({
+                "id": id,
+                "type": "team_memberships",
+                "attributes": { "created_at": timestamp(midnight(person.start_date)) },
+                "relationships": {
+                    "person": relationship("people", person.productive_id.as_deref()),
+                    "team": relationship("teams", Some(&squad.productive_team_id)),
+                },
+            })
+        })
+        .collect();
     json_api(
         StatusCode::OK,
         &json!({ "data": rows, "meta": meta, "links": links }),

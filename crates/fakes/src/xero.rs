@@ -243,8 +243,49 @@ impl XeroState {
 
     /// Counts one tenant call against the minute, day and app windows.
     fn meter_call(&self, tenant: &str) -> Result<Remaining, (Remaining, &'static str, TimeDelta)> {
-        let limits = *lock(&self.limits);
         let now = self.now();
+        self.with_windows(tenant, |day, minute, app| {
+            let remaining = Remaining {
+                day: day.remaining(now),
+                minute: minute.remaining(now),
+                app_minute: app.remaining(now),
+            };
+            // Xero names the limit that was hit in X-Rate-Limit-Problem: `day`, `minute` (seen
+            // in <https://github.com/XeroAPI/xero-python/issues/74>); `appminute` is inferred.
+            for (left, window, name) in [
+                (remaining.day, &mut *day, "day"),
+                (remaining.minute, &mut *minute, "minute"),
+                (remaining.app_minute, &mut *app, "appminute"),
+            ] {
+                if left == 0 {
+                    return Err((remaining, name, window.hit(now).err().unwrap_or_default()));
+                }
+            }
+            Ok(Remaining {
+                day: day.hit(now).unwrap_or(0),
+                minute: minute.hit(now).unwrap_or(0),
+                app_minute: app.hit(now).unwrap_or(0),
+            })
+        })
+    }
+
+    /// What the windows have left for `tenant`, without spending anything.
+    fn remaining(&self, tenant: &str) -> Remaining {
+        let now = self.now();
+        self.with_windows(tenant, |day, minute, app| Remaining {
+            day: day.remaining(now),
+            minute: minute.remaining(now),
+            app_minute: app.remaining(now),
+        })
+    }
+
+    /// Runs `f` on the tenant's day and minute windows and the app's minute window.
+    fn with_windows<T>(
+        &self,
+        tenant: &str,
+        f: impl FnOnce(&mut SlidingWindow, &mut SlidingWindow, &mut SlidingWindow) -> T,
+    ) -> T {
+        let limits = *lock(&self.limits);
         let mut meter = lock(&self.meter);
         let Meter {
             minute,
@@ -252,53 +293,21 @@ impl XeroState {
             app_minute,
             ..
         } = &mut *meter;
-        let minute = minute
-            .entry(tenant.to_owned())
-            .or_insert_with(|| SlidingWindow::new(limits.per_minute, TimeDelta::minutes(1)));
         let day = day
             .entry(tenant.to_owned())
             .or_insert_with(|| SlidingWindow::new(limits.per_day, TimeDelta::days(1)));
+        let minute = minute
+            .entry(tenant.to_owned())
+            .or_insert_with(|| SlidingWindow::new(limits.per_minute, TimeDelta::minutes(1)));
         let app = app_minute.get_or_insert_with(|| {
             SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1))
         });
-        let mut remaining = Remaining {
-            day: day.remaining(now),
-            minute: minute.remaining(now),
-            app_minute: app.remaining(now),
-        };
-        // Xero names the limit that was hit in X-Rate-Limit-Problem: `day`, `minute` (seen in
-        // https://github.com/XeroAPI/xero-python/issues/74); `appminute` is inferred.
-        if remaining.day == 0 {
-            return Err((remaining, "day", day.hit(now).err().unwrap_or_default()));
-        }
-        if remaining.minute == 0 {
-            return Err((
-                remaining,
-                "minute",
-                minute.hit(now).err().unwrap_or_default(),
-            ));
-        }
-        if remaining.app_minute == 0 {
-            return Err((
-                remaining,
-                "appminute",
-                app.hit(now).err().unwrap_or_default(),
-            ));
-        }
-        remaining.day = day.hit(now).unwrap_or(0);
-        remaining.minute = minute.hit(now).unwrap_or(0);
-        remaining.app_minute = app.hit(now).unwrap_or(0);
-        Ok(remaining)
+        f(day, minute, app)
     }
 
     fn app_minute_remaining(&self) -> u32 {
-        let limits = *lock(&self.limits);
-        let now = self.now();
-        let mut meter = lock(&self.meter);
-        meter
+        self.remaining(&self.company.xero_tenant_id.to_string())
             .app_minute
-            .get_or_insert_with(|| SlidingWindow::new(limits.app_per_minute, TimeDelta::minutes(1)))
-            .remaining(now)
     }
 }
 
@@ -349,7 +358,11 @@ impl Dialect for XeroState {
     }
 
     fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
-        too_many(self, "minute", retry_after_secs, None)
+        let remaining = Remaining {
+            minute: 0,
+            ..self.remaining(&self.company.xero_tenant_id.to_string())
+        };
+        too_many("minute", retry_after_secs, remaining)
     }
 
     fn required_keys(&self) -> &'static [&'static str] {
@@ -381,7 +394,7 @@ impl Dialect for XeroState {
         if *n >= limit {
             drop(meter);
             // `concurrent` is inferred: Xero's value for this limit is not documented.
-            return Err(too_many(self, "concurrent", 1, None));
+            return Err(too_many("concurrent", 1, self.remaining(tenant)));
         }
         *n += 1;
         Ok(Some(Box::new(InFlight {
@@ -432,12 +445,7 @@ pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
 
 /// 429 with the headers Xero sends. The body is not documented (providers.md §1): the
 /// problem shape here is provisional, clients must read the headers.
-fn too_many(
-    state: &XeroState,
-    problem_name: &str,
-    retry_after_secs: u64,
-    remaining: Option<Remaining>,
-) -> Response {
+fn too_many(problem_name: &str, retry_after_secs: u64, remaining: Remaining) -> Response {
     let mut response = problem(
         StatusCode::TOO_MANY_REQUESTS,
         &format!("Rate limit exceeded: {problem_name}"),
@@ -448,11 +456,6 @@ fn too_many(
         "x-rate-limit-problem",
         HeaderValue::from_str(problem_name).unwrap_or(HeaderValue::from_static("minute")),
     );
-    let remaining = remaining.unwrap_or(Remaining {
-        day: 0,
-        minute: 0,
-        app_minute: state.app_minute_remaining(),
-    });
     set_remaining(headers, remaining);
     response
 }

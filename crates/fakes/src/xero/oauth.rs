@@ -223,10 +223,9 @@ impl XeroState {
     }
 }
 
+/// The id of the Xero user who consented: stable per company.
 fn xero_user_id(state: &XeroState) -> Uuid {
-    // Stable per company: the tenant id with its version nibble left as is is good enough
-    // for a value clients only carry around.
-    Uuid::from_u128(state.company.xero_tenant_id.as_u128() ^ 0x5A5A)
+    crate::serve::derived_uuid(&format!("{}:user", state.company.xero_tenant_id))
 }
 
 fn at_hash(access_token: &str) -> String {

@@ -84,9 +84,7 @@ fn admit(state: &XeroState, headers: &HeaderMap, scopes: &[&str]) -> Result<Rema
     }
     state
         .meter_call(tenant.trim())
-        .map_err(|(remaining, which, wait)| {
-            too_many(state, which, retry_after_secs(wait), Some(remaining))
-        })
+        .map_err(|(remaining, which, wait)| too_many(which, retry_after_secs(wait), remaining))
 }
 
 /// Serves `body` as JSON when asked for, else as Xero's default XML; with the limit headers.
@@ -156,16 +154,15 @@ pub(crate) async fn list_employees(
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_since);
-    let rows: Vec<(Value, DateTime<Utc>)> = state
+    let people: Vec<&SamplePerson> = state
         .company
         .people
         .iter()
         .filter(|p| p.xero_employee_id.is_some())
-        .map(|p| (employee_summary(&state, p), p.updated_at))
-        .filter(|(_, updated)| since.is_none_or(|s| *updated > s))
+        .filter(|p| since.is_none_or(|s| p.updated_at > s))
         .collect();
-    let rows = rows.into_iter().map(|(row, _)| row).collect();
-    match select(rows, &q, "Employee", EMPLOYEE_FIELDS) {
+    let render = |p: &&SamplePerson| employee_summary(&state, p);
+    match select(&people, render, &q, "Employee", EMPLOYEE_FIELDS) {
         Ok(rows) => answer(
             &headers,
             remaining,
@@ -212,13 +209,14 @@ pub(crate) async fn list_superfunds(
         Err(refusal) => return refusal,
     };
     let q = pairs(query.as_deref().unwrap_or_default());
-    let rows = state
-        .company
-        .super_funds
-        .iter()
-        .map(|f| superfund(&state, f))
-        .collect();
-    match select(rows, &q, "SuperFund", SUPERFUND_FIELDS) {
+    let render = |f: &SampleSuperFund| superfund(&state, f);
+    match select(
+        &state.company.super_funds,
+        render,
+        &q,
+        "SuperFund",
+        SUPERFUND_FIELDS,
+    ) {
         Ok(rows) => answer(
             &headers,
             remaining,
@@ -264,17 +262,32 @@ fn not_found(remaining: Remaining, what: &str) -> Response {
 }
 
 /// Applies `where`, `order` and `page` to rows.
-fn select(
-    mut rows: Vec<Value>,
+/// Renders only the requested page unless a `where` or `order` needs every row, so paging
+/// through 100,000 employees stays linear.
+fn select<T>(
+    items: &[T],
+    render: impl Fn(&T) -> Value,
     q: &[(String, String)],
     type_name: &str,
     fields: &[&str],
 ) -> Result<Vec<Value>, String> {
-    if let Some(clause) = first(q, "where").filter(|w| !w.trim().is_empty()) {
+    let clause = first(q, "where").filter(|w| !w.trim().is_empty());
+    let order = first(q, "order").filter(|o| !o.trim().is_empty());
+    if clause.is_none() && order.is_none() {
+        let page = page_of(q)?;
+        return Ok(items
+            .iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .map(render)
+            .collect());
+    }
+    let mut rows: Vec<Value> = items.iter().map(render).collect();
+    if let Some(clause) = clause {
         let filter = Where::parse(clause, type_name, fields)?;
         rows.retain(|row| filter.matches(row));
     }
-    if let Some(order) = first(q, "order").filter(|o| !o.trim().is_empty()) {
+    if let Some(order) = order {
         let keys = parse_order(order, type_name, fields)?;
         rows.sort_by(|a, b| {
             keys.iter()
