@@ -39,12 +39,18 @@ impl Signer {
         Ok(Self { key })
     }
 
-    /// An RS256 JWT with the provider `kid`.
+    /// An RS256 JWT with the provider `kid`. Claims whose value is `null` are left out:
+    /// providers omit a claim they have no value for (an id_token without a requested
+    /// `nonce` has no `nonce` at all).
     pub(crate) fn sign(&self, claims: &impl Serialize) -> String {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(PROVIDER_KID.to_owned());
+        let mut claims = serde_json::to_value(claims).unwrap_or_default();
+        if let Some(map) = claims.as_object_mut() {
+            map.retain(|_, v| !v.is_null());
+        }
         // Signing with a valid embedded key cannot fail; an empty token would be refused.
-        jsonwebtoken::encode(&header, claims, &self.key).unwrap_or_default()
+        jsonwebtoken::encode(&header, &claims, &self.key).unwrap_or_default()
     }
 }
 

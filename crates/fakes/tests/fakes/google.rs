@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use roster_domain::Clock as _;
 use roster_fakes::Fault;
 use roster_fakes::google::{
-    GoogleFake, Limits, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER_READONLY, ops,
+    GoogleFake, Limits, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER_READONLY, ServiceAccount, ops,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -205,6 +205,46 @@ async fn bad_assertions_get_googles_token_errors() {
         tampered.json::<Value>().await.unwrap()["error_description"],
         "Invalid JWT Signature."
     );
+}
+
+#[tokio::test]
+async fn registered_service_accounts_are_verified_with_their_own_key() {
+    let (manual, clock) = clock();
+    let fake = GoogleFake::start(company(), clock).await.unwrap();
+    fake.require_known_service_accounts(true);
+    let other = "directory-sync@customer-project.iam.gserviceaccount.com";
+    let now = manual.now().timestamp();
+    let jwt = assertion(&fake, now, &json!({ "iss": other }));
+    assert_eq!(
+        exchange(&fake, &jwt).await.status(),
+        StatusCode::BAD_REQUEST,
+        "not registered yet"
+    );
+    // Same throwaway key pair as the built-in account, under another name.
+    let public = shipped_public_key();
+    let mut account = ServiceAccount::new(other, public);
+    account.delegated_scopes = vec![SCOPE_DIRECTORY_USER_READONLY.to_owned()];
+    fake.register_service_account(account);
+    assert_eq!(exchange(&fake, &jwt).await.status(), StatusCode::OK);
+    let calendar = assertion(
+        &fake,
+        now,
+        &json!({ "iss": other, "scope": SCOPE_CALENDAR_READONLY }),
+    );
+    assert_eq!(
+        exchange(&fake, &calendar).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "scope not delegated to this account"
+    );
+}
+
+/// The public half of the throwaway key in `keys/`.
+fn shipped_public_key() -> String {
+    std::fs::read_to_string(format!(
+        "{}/keys/service_account.pub.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[tokio::test]

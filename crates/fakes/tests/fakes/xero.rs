@@ -162,6 +162,81 @@ async fn pkce_verifier_mismatch_is_invalid_grant() {
 }
 
 #[tokio::test]
+async fn without_pkce_the_code_needs_the_client_secret_by_basic_auth() {
+    let (_, clock) = clock();
+    let fake = XeroFake::start(company(), clock).await.unwrap();
+    let code = || async {
+        let redirect = http()
+            .get(fake.authorize_url())
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "WEBAPP"),
+                ("redirect_uri", "https://roster.test/xero/callback"),
+                ("scope", "openid offline_access payroll.employees.read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+        location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let form = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            (
+                "redirect_uri",
+                "https://roster.test/xero/callback".to_owned(),
+            ),
+        ]
+    };
+    let without = http()
+        .post(fake.token_url())
+        .form(
+            &[
+                form(&code().await),
+                vec![("client_id", "WEBAPP".to_owned())],
+            ]
+            .concat(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        without.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let with = http()
+        .post(fake.token_url())
+        .basic_auth("WEBAPP", Some("s3cret"))
+        .form(&form(&code().await))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), StatusCode::OK);
+    let id_token = with.json::<Value>().await.unwrap()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(id_token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        claims.get("nonce").is_none(),
+        "no nonce was sent, so none comes back"
+    );
+    assert_eq!(claims["email"], company().ceo().email.as_deref().unwrap());
+}
+
+#[tokio::test]
 async fn authorize_refuses_plain_pkce_and_invalid_clients() {
     let (_, clock) = clock();
     let fake = XeroFake::start(company(), clock).await.unwrap();
