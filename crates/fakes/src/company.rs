@@ -986,6 +986,9 @@ pub(crate) fn fold_accents(s: &str) -> String {
         ("Þ", "Th"),
         ("æ", "ae"),
     ];
+    if s.is_ascii() {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match FOLD.iter().find(|(from, _)| from.contains(c)) {
