@@ -493,8 +493,9 @@ fn parse_list(
 }
 
 impl ListQuery {
+    /// Whether a record passes every field filter (`query`, the full-text filter, aside).
     fn matches(&self, value_of: impl Fn(&str) -> Option<String>) -> bool {
-        self.filters.iter().all(|f| {
+        self.filters.iter().filter(|f| f.name != "query").all(|f| {
             let actual = value_of(&f.name);
             let hit = f
                 .values
@@ -502,6 +503,14 @@ impl ListQuery {
                 .any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v)));
             hit != f.negate
         })
+    }
+
+    /// Whether a record passes every `query` (full-text) filter.
+    fn text_matches(&self, contains: impl Fn(&str) -> bool) -> bool {
+        self.filters
+            .iter()
+            .filter(|f| f.name == "query")
+            .all(|f| f.values.iter().any(|v| contains(v)) != f.negate)
     }
 
     /// The page of `items`, with JSON:API `meta` and `links`.
@@ -728,21 +737,8 @@ async fn list_people(
         .filter(|p| p.productive_id.is_some())
         .map(Row::Person)
         .chain(state.extras.iter().map(Row::Extra))
-        .filter(|row| {
-            q.filters
-                .iter()
-                .filter(|f| f.name == "query")
-                .all(|f| f.values.iter().any(|v| row.query_matches(&state, v)) != f.negate)
-        })
-        .filter(|row| {
-            q.filters.iter().filter(|f| f.name != "query").all(|f| {
-                let actual = row.field(&state, &f.name);
-                f.values
-                    .iter()
-                    .any(|v| actual.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(v)))
-                    != f.negate
-            })
-        })
+        .filter(|row| q.matches(|name| row.field(&state, name)))
+        .filter(|row| q.text_matches(|text| row.query_matches(&state, text)))
         .collect();
     if let Some((field, descending)) = &q.sort {
         rows.sort_by(|a, b| {

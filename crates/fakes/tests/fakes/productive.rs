@@ -349,3 +349,34 @@ async fn limits_can_be_lowered_and_faults_fail_a_page() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn query_filter_searches_names_and_emails() {
+    let (_, clock) = clock();
+    let company = company();
+    let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
+    let person = company
+        .people
+        .iter()
+        .find(|p| p.productive_id.is_some())
+        .unwrap();
+    let local = person.email.as_deref().unwrap().split('@').next().unwrap();
+    let body: Value = get(
+        &fake,
+        &format!("people?filter[query]={local}&filter[person_type]=1"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&person.productive_id.as_deref().unwrap()),
+        "{ids:?}"
+    );
+}
