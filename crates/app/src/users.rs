@@ -307,6 +307,16 @@ pub fn parse_slug(raw: &str) -> Result<String, FieldError> {
     }
 }
 
+impl App {
+    /// The caller's own person in their active organization, if linked.
+    pub async fn linked_person(&self, caller: &Caller) -> Result<Option<roster_domain::PersonId>> {
+        let mut tx = self.store.read().await?;
+        let me = tx.org(caller.org_id()).get_user(caller.user.id).await?;
+        tx.rollback().await?;
+        Ok(me.person_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,9 +334,9 @@ mod tests {
 
     #[test]
     fn last_executive_cannot_lower_themselves() {
+        use AccessLevel::{Executive, Head};
         let me = UserId::new();
         let other = UserId::new();
-        use AccessLevel::{Executive, Head};
         for (actor, target_level, new, execs, ok) in [
             (me, Executive, Head, 1, false),
             (me, Executive, Head, 2, true),
@@ -355,15 +365,5 @@ mod tests {
         ] {
             assert_eq!(parse_slug(raw).is_ok(), ok, "{raw:?}");
         }
-    }
-}
-
-impl App {
-    /// The caller's own person in their active organization, if linked.
-    pub async fn linked_person(&self, caller: &Caller) -> Result<Option<roster_domain::PersonId>> {
-        let mut tx = self.store.read().await?;
-        let me = tx.org(caller.org_id()).get_user(caller.user.id).await?;
-        tx.rollback().await?;
-        Ok(me.person_id)
     }
 }

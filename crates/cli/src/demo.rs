@@ -1,7 +1,8 @@
 //! `roster demo`: the zero-configuration tour.
 //!
-//! An embedded SQLite database in a data directory, the sample company every fake serves
-//! (seeded straight into the directory until the Productive sync lands), a running server,
+//! An embedded SQLite database in a data directory, the built-in fake providers serving one
+//! sample company (seeded straight into the directory until the Productive sync lands; the
+//! provider settings in `roster.toml` point at the fakes), a running server,
 //! and a ready sign-in per persona. Writes `DIR/roster.toml` so `roster --config
 //! DIR/roster.toml admin …` works against the running demo. With `--json`, stdout carries
 //! exactly one line; logs go to stderr.
@@ -9,6 +10,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use chrono::Duration;
@@ -20,7 +22,7 @@ use roster_domain::{
     SystemClock, UserId,
 };
 use roster_fakes::company::{Level, SampleBasis};
-use roster_fakes::{SampleCompany, SamplePerson};
+use roster_fakes::{FakeProviders, SampleCompany, SamplePerson};
 use roster_server::AppState;
 use roster_vault::{ExposeSecret, SecretKey};
 use serde::Serialize;
@@ -82,12 +84,28 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let company = Arc::new(SampleCompany::generate(DEMO_SEED, args.size as usize));
+    // The built-in fakes serve the same company on random local ports for as long as the
+    // demo runs; the configuration points every provider setting at them.
+    let fakes = FakeProviders::start(company.clone(), Arc::new(SystemClock)).await?;
     let file = FileConfig {
         listen: Some(addr.to_string()),
         data_dir: Some(data_dir.display().to_string()),
         database_url: Some(format!("sqlite://{}", data_dir.join("roster.db").display())),
         secret_key: Some(SecretKeys::One(secret)),
         public_url: Some(format!("http://{addr}")),
+        xero_login_url: Some(fakes.xero.login_url()),
+        xero_identity_url: Some(fakes.xero.identity_url()),
+        xero_api_url: Some(fakes.xero.api_url()),
+        xero_client_id: Some("roster-demo".to_owned()),
+        productive_api_url: Some(fakes.productive.api_url()),
+        google_token_url: Some(fakes.google.token_url()),
+        google_directory_url: Some(fakes.google.directory_url()),
+        google_calendar_url: Some(fakes.google.calendar_url()),
+        slack_api_url: Some(fakes.slack.api_url()),
+        remote_api_url: Some(fakes.remote.base_url()),
+        remote_sandbox_api_url: Some(fakes.remote_sandbox.base_url()),
+        scrapin_api_url: Some(fakes.scrapin.base_url()),
         log: sources
             .env
             .get("ROSTER_LOG")
@@ -107,7 +125,6 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let store = wiring::connect(&config).await?;
     store.migrate(SystemClock.now()).await?;
     let app = wiring::app(store, keys, &config);
-    let company = SampleCompany::generate(DEMO_SEED, args.size as usize);
     let personas = seed(&app, &company).await?;
 
     let mut users = Vec::new();
@@ -131,10 +148,10 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     print_ready(&ready, args.json, &config_path)?;
     tracing::info!(%addr, "demo is ready; Ctrl-C stops it");
     roster_server::serve(listener, AppState::new(app), serve::shutdown_signal()).await?;
+    drop(fakes);
     Ok(())
 }
 
-#[expect(clippy::print_stdout, reason = "the demo's output is its result")]
 fn print_ready(ready: &Ready, json: bool, config_path: &Path) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -1,5 +1,9 @@
 //! The `roster` binary end to end: configuration errors, the admin commands, `serve` with
 //! JSON logs, and the demo's one-line JSON.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup must stop the test"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -273,19 +277,47 @@ fn with_auto_migrate_off_serve_is_not_ready_until_roster_migrate_runs() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let path = config_file(dir.path(), &format!("listen = \"127.0.0.1:{port}\"\nauto_migrate = false\n"));
+    let path = config_file(
+        dir.path(),
+        &format!("listen = \"127.0.0.1:{port}\"\nauto_migrate = false\n"),
+    );
     let cfg = path.to_str().unwrap();
-    let child = roster(&["--config", cfg, "serve"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let child = roster(&["--config", cfg, "serve"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut running = Running(child);
     let mut lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
-    while !lines.next().expect("serve exited").unwrap().contains("roster is listening") {}
+    while !lines
+        .next()
+        .expect("serve exited")
+        .unwrap()
+        .contains("roster is listening")
+    {}
     let client = reqwest::blocking::Client::new();
-    let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().unwrap();
+    let ready = client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .unwrap();
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().unwrap();
-    assert!(body["database"].as_str().unwrap().contains("roster migrate"), "{body}");
+    assert!(
+        body["database"]
+            .as_str()
+            .unwrap()
+            .contains("roster migrate"),
+        "{body}"
+    );
     let out = roster(&["--config", cfg, "migrate"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let ready = client.get(format!("http://127.0.0.1:{port}/readyz")).send().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ready = client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .unwrap();
     assert_eq!(ready.status(), 200);
 }

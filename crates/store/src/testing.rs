@@ -42,6 +42,18 @@ fn split_url(server_url: &str) -> (&str, Option<&str>) {
     (base, query)
 }
 
+/// Tries to rewrite and delete audit events (the triggers must refuse both); returns the
+/// first error, or Ok when the log could be tampered with.
+pub async fn try_tamper_audit(store: &crate::Store) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let update = execute!(tx, "UPDATE audit_events SET action = 'forged'");
+    drop(tx);
+    update?;
+    let mut tx = store.begin().await?;
+    execute!(tx, "DELETE FROM audit_events")?;
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -55,16 +67,4 @@ mod tests {
             ("postgres://u@h:5", None)
         );
     }
-}
-
-/// Tries to rewrite and delete audit events (the triggers must refuse both); returns the
-/// first error, or Ok when the log could be tampered with.
-pub async fn try_tamper_audit(store: &crate::Store) -> Result<()> {
-    let mut tx = store.begin().await?;
-    let update = execute!(tx, "UPDATE audit_events SET action = 'forged'");
-    drop(tx);
-    update?;
-    let mut tx = store.begin().await?;
-    execute!(tx, "DELETE FROM audit_events")?;
-    tx.commit().await
 }

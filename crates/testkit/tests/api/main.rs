@@ -1,5 +1,9 @@
 //! The HTTP integration suite: every endpoint against a running server, on SQLite or on
 //! PostgreSQL (`ROSTER_TEST_DATABASE_URL`), with two organizations present.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed setup must stop the test"
+)]
 
 mod admin_audit;
 mod admin_permissions;

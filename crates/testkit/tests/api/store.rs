@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use roster_domain::model::{Employment, Person};
-use roster_domain::{Clock, Email, PersonId};
+use roster_domain::{Email, PersonId};
 use roster_testkit::spawn;
 
 fn person(t: &roster_testkit::TestApp, email: &str) -> Person {
