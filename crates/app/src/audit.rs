@@ -12,11 +12,26 @@ use roster_store::audit::AuditQuery;
 
 use crate::{App, Can, Error, Executive, Result};
 
+/// Who did it: a user (absent for the operator's CLI) and the request that carried it.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user: Option<UserId>,
+    pub request_id: Option<&'a str>,
+}
+
+impl Actor<'_> {
+    /// The operator at the command line.
+    pub const SYSTEM: Actor<'static> = Actor {
+        user: None,
+        request_id: None,
+    };
+}
+
 /// Appends one event inside the caller's transaction.
 pub async fn record(
     tx: &mut OrgTx<'_>,
     at: DateTime<Utc>,
-    actor: Option<UserId>,
+    actor: Actor<'_>,
     action: &str,
     subject: (&str, Option<String>),
     detail: serde_json::Value,
@@ -25,13 +40,14 @@ pub async fn record(
         id: EventId::new(),
         org: tx.org_id(),
         at,
-        actor,
+        actor: actor.user,
         action: action.to_owned(),
         subject_type: subject.0.to_owned(),
         subject_id: subject.1,
         detail,
+        request_id: actor.request_id.map(str::to_owned),
     };
-    tx.append_audit(&event, None).await?;
+    tx.append_audit(&event).await?;
     Ok(())
 }
 

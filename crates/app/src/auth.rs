@@ -143,6 +143,7 @@ impl App {
             org,
             level,
             matrix,
+            request_id: None,
         })
     }
 }
@@ -154,11 +155,21 @@ pub struct Caller {
     pub org: Organization,
     pub level: AccessLevel,
     pub matrix: Matrix,
+    /// The id of the request that carries this call, recorded with its audit events.
+    pub request_id: Option<String>,
 }
 
 impl Caller {
     pub const fn org_id(&self) -> OrgId {
         self.org.id
+    }
+
+    /// The caller as the audit log records them.
+    pub fn actor(&self) -> crate::audit::Actor<'_> {
+        crate::audit::Actor {
+            user: Some(self.user.id),
+            request_id: self.request_id.as_deref(),
+        }
     }
 
     pub fn permissions(&self) -> Vec<Permission> {

@@ -43,7 +43,7 @@ impl App {
         record(
             &mut org,
             now,
-            Some(caller.user.id),
+            caller.actor(),
             "permissions.update",
             ("permissions", None),
             json!({ "rows": changed }),

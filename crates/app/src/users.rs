@@ -142,7 +142,7 @@ impl App {
         record(
             &mut org,
             now,
-            Some(caller.user.id),
+            caller.actor(),
             "user.update",
             ("user", Some(target.to_string())),
             detail,
@@ -172,7 +172,7 @@ impl App {
         record(
             &mut org,
             now,
-            Some(caller.user.id),
+            caller.actor(),
             "user.delete",
             ("user", Some(target.to_string())),
             json!({ "person_unlinked": existing.person_id.map(|p| p.to_string()) }),
@@ -228,7 +228,7 @@ impl App {
         record(
             &mut scoped,
             now,
-            None,
+            crate::audit::Actor::SYSTEM,
             "user.create",
             ("user", Some(user.id.to_string())),
             json!({ "access_level": level, "via": "cli" }),

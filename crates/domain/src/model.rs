@@ -96,6 +96,8 @@ pub struct AuditEvent {
     pub subject_id: Option<String>,
     /// A JSON object; never a secret or a value that was read.
     pub detail: serde_json::Value,
+    /// The request that made the change (its `x-request-id`), to find its log lines.
+    pub request_id: Option<String>,
 }
 
 /// A squad (team); its `key` is the stable slug integrations are shared with.

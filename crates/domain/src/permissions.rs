@@ -354,6 +354,47 @@ mod tests {
         assert!(validate_update(&[row(Head, Rights::ALL), row(Head, Rights::ALL)]).is_err());
     }
 
+    fn any_grant() -> impl proptest::strategy::Strategy<Value = Grant> {
+        use proptest::prelude::*;
+        (
+            0..Tool::ALL.len(),
+            0..AccessLevel::ALL.len(),
+            any::<(bool, bool, bool)>(),
+        )
+            .prop_map(|(t, l, (v, u, m))| Grant {
+                tool: Tool::ALL[t],
+                level: AccessLevel::ALL[l],
+                rights: Rights {
+                    can_view: v,
+                    can_update: u,
+                    can_manage: m,
+                },
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn executive_keeps_every_right_whatever_is_stored(stored in proptest::collection::vec(any_grant(), 0..20)) {
+            let m = Matrix::with_overrides(stored.clone());
+            proptest::prop_assert_eq!(m.permissions_of(Executive).len(), 6);
+            // The listed permissions are exactly the allowed ones, for every level.
+            for &level in AccessLevel::ALL {
+                let listed = m.permissions_of(level);
+                for &tool in Tool::ALL {
+                    for &action in Action::ALL {
+                        let p = Permission { action, tool };
+                        proptest::prop_assert_eq!(listed.contains(&p), m.allows(level, p));
+                    }
+                }
+            }
+            // The last stored row for a non-executive cell wins.
+            if let Some(last) = stored.iter().rev().find(|g| g.level != Executive) {
+                let winner = stored.iter().rev().find(|g| g.tool == last.tool && g.level == last.level).unwrap();
+                proptest::prop_assert_eq!(m.rights(last.tool, last.level), winner.rights);
+            }
+        }
+    }
+
     #[test]
     fn permission_strings_read_action_colon_tool() {
         let m = Matrix::with_overrides([]);

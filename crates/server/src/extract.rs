@@ -47,7 +47,12 @@ impl FromRequestParts<AppState> for Authed {
             ),
             None => None,
         };
-        let caller = state.app.authenticate(token, active).await?;
+        let mut caller = state.app.authenticate(token, active).await?;
+        caller.request_id = parts
+            .extensions
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .map(str::to_owned);
         parts.extensions.insert(caller.clone());
         Ok(Self(caller))
     }

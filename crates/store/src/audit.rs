@@ -19,6 +19,7 @@ struct EventRow {
     subject_type: String,
     subject_id: Option<String>,
     detail: String,
+    request_id: Option<String>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -33,6 +34,7 @@ impl TryFrom<EventRow> for AuditEvent {
             subject_type: r.subject_type,
             subject_id: r.subject_id,
             detail: serde_json::from_str(&r.detail).map_err(|e| corrupt("audit detail", e))?,
+            request_id: r.request_id,
         })
     }
 }
@@ -51,7 +53,7 @@ pub struct AuditQuery {
 }
 
 impl OrgTx<'_> {
-    pub async fn append_audit(&mut self, e: &AuditEvent, request_id: Option<&str>) -> Result<()> {
+    pub async fn append_audit(&mut self, e: &AuditEvent) -> Result<()> {
         execute!(
             self.tx,
             "INSERT INTO audit_events (event_id, org_id, at, actor_user_id, action, subject_type, subject_id, detail, request_id)
@@ -64,7 +66,7 @@ impl OrgTx<'_> {
             &e.subject_type,
             e.subject_id.as_deref(),
             e.detail.to_string(),
-            request_id
+            e.request_id.as_deref()
         )?;
         Ok(())
     }
@@ -78,7 +80,8 @@ impl OrgTx<'_> {
             self.tx,
             fetch_all,
             EventRow,
-            "SELECT event_id, org_id, at, actor_user_id, action, subject_type, subject_id, detail
+            "SELECT event_id, org_id, at, actor_user_id, action, subject_type, subject_id, detail,
+                request_id
              FROM audit_events
              WHERE org_id = $1
                AND ($2 IS NULL OR at >= $2)

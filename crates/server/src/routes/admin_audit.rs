@@ -33,6 +33,8 @@ pub struct AuditEventBody {
     /// What changed (names, not values); never a secret or a value that was read.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// The `x-request-id` of the request that made the change (absent for the CLI).
+    pub request_id: Option<String>,
 }
 
 impl From<AuditEvent> for AuditEventBody {
@@ -45,6 +47,7 @@ impl From<AuditEvent> for AuditEventBody {
             subject_type: e.subject_type,
             subject_id: e.subject_id,
             detail: e.detail,
+            request_id: e.request_id,
         }
     }
 }
@@ -110,13 +113,13 @@ fn parse_filter(q: &BTreeMap<String, String>) -> Result<AuditFilter, ApiError> {
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", security(("bearer" = [])),
     params(
-        ("since" = Option<String>, Query, description = "RFC 3339; events at or after"),
-        ("until" = Option<String>, Query, description = "RFC 3339; events before"),
-        ("actor" = Option<String>, Query, description = "user id of the actor"),
+        ("since" = Option<String>, Query, format = DateTime, description = "RFC 3339; events at or after"),
+        ("until" = Option<String>, Query, format = DateTime, description = "RFC 3339; events before"),
+        ("actor" = Option<String>, Query, format = Uuid, description = "user id of the actor"),
         ("subject" = Option<String>, Query, description = "id of the subject"),
         ("action" = Option<String>, Query, description = "e.g. user.update"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("limit" = Option<u32>, Query, description = "page size, 1-500, default 100"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "page size, 1-500, default 100"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     responses((status = 200, body = AuditPageBody),
         (status = 401, body = Problem, content_type = "application/problem+json"),

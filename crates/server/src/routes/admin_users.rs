@@ -189,7 +189,7 @@ pub async fn list_users(
 
 /// Updates a user's level, template assignments and (on the linked person) employment fields.
 #[utoipa::path(put, path = "/api/admin/users/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "user id"),
+    params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     request_body = UpdateUser,
     responses((status = 200, body = UserEnvelope),
@@ -215,7 +215,7 @@ pub async fn update_user(
 
 /// Removes a user from the organization; their person stays, unlinked.
 #[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path, description = "user id"),
+    params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     responses((status = 200, body = OkBody),
         (status = 401, body = Problem, content_type = "application/problem+json"),

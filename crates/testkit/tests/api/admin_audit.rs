@@ -8,6 +8,7 @@ async fn writes_are_recorded_with_actor_and_time_and_listed_newest_first() {
     let target = t.world.at("lead");
     t.put(&format!("/api/admin/users/{}", target.user.id))
         .as_user(exec)
+        .header("x-request-id", "audit-trace-42")
         .json(&json!({"access_level": "manager", "location": "Hobart"}))
         .send()
         .await;
@@ -53,6 +54,10 @@ async fn writes_are_recorded_with_actor_and_time_and_listed_newest_first() {
         "values of HR fields are not logged: {update}"
     );
     assert!(update["at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        update["request_id"], "audit-trace-42",
+        "the event leads to the request's log lines"
+    );
     assert!(a.body["next_cursor"].is_null());
     // Globex sees only its own.
     let g = t
