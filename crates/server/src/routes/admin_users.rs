@@ -77,8 +77,9 @@ pub struct UserEnvelope {
 /// `PUT /api/admin/users/:id`: every field optional; `null` clears a nullable field.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateUser {
+    /// Not nullable: a user always has a level.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<AccessLevelDoc>)]
+    #[schema(value_type = AccessLevelDoc)]
     pub access_level: Option<AccessLevel>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 1000)]
