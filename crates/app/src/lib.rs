@@ -25,6 +25,8 @@ pub struct Settings {
     pub mass_removal_threshold: f64,
     /// The longest token `issue_token` will sign.
     pub max_token_ttl: Duration,
+    /// Where each provider's API lives (`ROSTER_*_URL`; the real hosts by default).
+    pub provider_urls: roster_providers::ProviderUrls,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             people_ttl: Duration::hours(6),
             mass_removal_threshold: 0.3,
             max_token_ttl: Duration::days(90),
+            provider_urls: roster_providers::ProviderUrls::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::Duration;
+use roster_providers::ProviderUrls;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -112,8 +113,8 @@ pub struct Config {
     /// Raw base64 keys, newest first (parsed by the vault, which names a bad one).
     pub secret_keys: Vec<String>,
     pub public_url: Option<Url>,
-    /// Only the overridden provider endpoints; the rest keep the providers' real hosts.
-    pub provider_urls: BTreeMap<&'static str, Url>,
+    /// Every provider endpoint: the overridden ones, else the providers' real hosts.
+    pub provider_urls: ProviderUrls,
     pub xero_client_id: Option<String>,
     pub xero_client_secret: Option<String>,
     pub people_ttl: Duration,
@@ -269,10 +270,10 @@ impl Config {
                 .transpose()
         };
         let public_url = url("public_url")?;
-        let mut provider_urls = BTreeMap::new();
+        let mut provider_urls = ProviderUrls::default();
         for key in PROVIDER_URL_KEYS {
             if let Some(u) = url(key)? {
-                provider_urls.insert(*key, u);
+                *provider_url_mut(&mut provider_urls, key) = u;
             }
         }
         let people_ttl = match get("people_ttl") {
@@ -320,6 +321,24 @@ impl Config {
             log: get("log").unwrap_or_else(|| "info".to_owned()),
             log_format,
         })
+    }
+}
+
+/// The field of `urls` a `*_url` setting names.
+fn provider_url_mut<'u>(urls: &'u mut ProviderUrls, key: &str) -> &'u mut Url {
+    match key {
+        "xero_login_url" => &mut urls.xero_login_url,
+        "xero_identity_url" => &mut urls.xero_identity_url,
+        "xero_api_url" => &mut urls.xero_api_url,
+        "productive_api_url" => &mut urls.productive_api_url,
+        "google_token_url" => &mut urls.google_token_url,
+        "google_directory_url" => &mut urls.google_directory_url,
+        "google_calendar_url" => &mut urls.google_calendar_url,
+        "slack_api_url" => &mut urls.slack_api_url,
+        "remote_api_url" => &mut urls.remote_api_url,
+        "remote_sandbox_api_url" => &mut urls.remote_sandbox_api_url,
+        // PROVIDER_URL_KEYS lists exactly the arms above; the test below walks it.
+        _ => &mut urls.scrapin_api_url,
     }
 }
 
@@ -388,8 +407,13 @@ mod tests {
         assert_eq!(c.people_ttl, Duration::hours(1));
         assert_eq!(c.secret_keys, ["a", "b"]);
         assert_eq!(
-            c.provider_urls["xero_api_url"].as_str(),
+            c.provider_urls.xero_api_url.as_str(),
             "http://127.0.0.1:1234/x"
+        );
+        assert_eq!(
+            c.provider_urls.slack_api_url.as_str(),
+            "https://slack.com/api",
+            "others keep the real hosts"
         );
     }
 
@@ -428,6 +452,33 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_provider_url_setting_reaches_its_own_field() {
+        for (i, key) in PROVIDER_URL_KEYS.iter().enumerate() {
+            let env = env_name(key);
+            let port = 1000 + i;
+            let url = format!("http://127.0.0.1:{port}/");
+            let c = Config::from_sources(&sources(None, &[(env.as_str(), url.as_str())])).unwrap();
+            let debug = format!("{:?}", c.provider_urls);
+            let marker = format!("port: Some({port})");
+            assert_eq!(
+                debug.matches(&marker).count(),
+                1,
+                "{key} sets exactly one field"
+            );
+            // The field holding the port is the last field name before it.
+            let before = &debug[..debug.find(&marker).unwrap()];
+            let field = before
+                .rsplit(": Url")
+                .nth(1)
+                .unwrap()
+                .rsplit([' ', '{', ','])
+                .next()
+                .unwrap();
+            assert_eq!(field, *key, "{env} reaches the field of its name");
         }
     }
 

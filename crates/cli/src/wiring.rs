@@ -87,6 +87,7 @@ pub fn app(store: Store, keys: KeyRing, config: &Config) -> App {
     let settings = Settings {
         people_ttl: config.people_ttl,
         mass_removal_threshold: config.mass_removal_threshold,
+        provider_urls: config.provider_urls.clone(),
         ..Settings::default()
     };
     App::new(store, clock, keys, settings)
