@@ -22,8 +22,7 @@ mod directory;
 mod oidc;
 
 use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
@@ -40,9 +39,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::company::SampleCompany;
-use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
+use crate::faults::{Dialect, Probe, observe};
 use crate::keys::{SERVICE_ACCOUNT_PRIVATE_PEM, SERVICE_ACCOUNT_PUBLIC_PEM, Signer, random_token};
-use crate::serve::{Bound, Serving, SlidingWindow, bearer, first, pairs, says_invalid};
+use crate::serve::{Fake, SlidingWindow, bearer, first, lock, pairs, says_invalid};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -116,65 +115,12 @@ impl ServiceAccount {
     }
 }
 
-/// The running fake. Dropping it stops the server.
-pub struct GoogleFake {
-    serving: Serving,
-    state: Arc<GoogleState>,
-}
-
-impl fmt::Debug for GoogleFake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GoogleFake")
-            .field("base_url", &self.serving.base_url())
-            .finish_non_exhaustive()
-    }
-}
+crate::serve::fake_handle!(
+    /// The running fake. Dropping it stops the server.
+    GoogleFake(GoogleState, Limits)
+);
 
 impl GoogleFake {
-    pub async fn start(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
-        Self::start_with(company, clock, Limits::default()).await
-    }
-
-    pub async fn start_with(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let mut accounts = HashMap::new();
-        accounts.insert(
-            BUILT_IN_SERVICE_ACCOUNT.to_owned(),
-            ServiceAccount::new(BUILT_IN_SERVICE_ACCOUNT, SERVICE_ACCOUNT_PUBLIC_PEM),
-        );
-        let leave_calendar_id = format!(
-            "c_{}@group.calendar.google.com",
-            &crate::serve::digest_hex(&company.domain)[..26]
-        );
-        let state = Arc::new(GoogleState {
-            base_url: bound.base_url(),
-            signer: Signer::provider()?,
-            leave_calendar_id,
-            company,
-            clock,
-            probe: Probe::default(),
-            limits: Mutex::new(limits),
-            auth: Mutex::new(Auth {
-                accounts,
-                ..Auth::default()
-            }),
-            quota: Mutex::new(HashMap::new()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
-    }
-
     /// Stands in for `https://oauth2.googleapis.com/token`.
     pub fn token_url(&self) -> String {
         format!("{}/token", self.base_url())
@@ -198,13 +144,13 @@ impl GoogleFake {
 
     /// The Workspace customer id (`my_customer` also works).
     pub fn customer_id(&self) -> &str {
-        &self.state.company.google_customer_id
+        &self.running.state.company.google_customer_id
     }
 
     /// A shared calendar that exists (a team leave calendar); people's primary calendars are
     /// their emails.
     pub fn leave_calendar_id(&self) -> String {
-        self.state.leave_calendar_id.clone()
+        self.running.state.leave_calendar_id.clone()
     }
 
     /// The built-in service account's email.
@@ -233,29 +179,29 @@ impl GoogleFake {
     }
 
     pub fn register_service_account(&self, account: ServiceAccount) {
-        lock(&self.state.auth)
+        lock(&self.running.state.auth)
             .accounts
             .insert(account.client_email.clone(), account);
     }
 
     /// Refuse assertions from unregistered service accounts (off by default: demo rule).
     pub fn require_known_service_accounts(&self, required: bool) {
-        lock(&self.state.auth).strict_accounts = required;
+        lock(&self.running.state.auth).strict_accounts = required;
     }
 
     /// The person who "signs in" at the OIDC authorize endpoint when no `login_hint` names one.
     pub fn set_signed_in(&self, email: &str) {
-        lock(&self.state.auth).signed_in = Some(email.to_owned());
+        lock(&self.running.state.auth).signed_in = Some(email.to_owned());
     }
 
     /// An access token as the JWT-bearer flow would issue it, for tests that skip the flow.
     pub fn issue_access_token(&self, subject: Option<&str>, scopes: &[&str]) -> String {
-        let now = self.state.clock.now();
+        let now = self.running.state.clock.now();
         let subject = subject
-            .and_then(|s| self.state.company.person_by_email(s))
+            .and_then(|s| self.running.state.company.person_by_email(s))
             .map(|p| p.index);
         let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-        lock(&self.state.auth).issue(
+        lock(&self.running.state.auth).issue(
             Grant::Delegated {
                 account: BUILT_IN_SERVICE_ACCOUNT.to_owned(),
                 subject,
@@ -267,24 +213,7 @@ impl GoogleFake {
 
     /// From now on `token` answers 401 `authError`.
     pub fn revoke(&self, token: &str) {
-        lock(&self.state.auth).tokens.remove(token);
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.limits) = limits;
-        lock(&self.state.quota).clear();
+        lock(&self.running.state.auth).tokens.remove(token);
     }
 }
 
@@ -341,10 +270,6 @@ impl Auth {
         );
         token
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Google's JSON error envelope (providers.md §3).
@@ -417,6 +342,37 @@ fn user_rate_limit_exceeded() -> Response {
 }
 
 impl GoogleState {
+    fn new(
+        base_url: &str,
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        let mut accounts = HashMap::new();
+        accounts.insert(
+            BUILT_IN_SERVICE_ACCOUNT.to_owned(),
+            ServiceAccount::new(BUILT_IN_SERVICE_ACCOUNT, SERVICE_ACCOUNT_PUBLIC_PEM),
+        );
+        let leave_calendar_id = format!(
+            "c_{}@group.calendar.google.com",
+            &crate::serve::digest_hex(&company.domain)[..26]
+        );
+        Ok(Self {
+            base_url: base_url.to_owned(),
+            signer: Signer::provider()?,
+            leave_calendar_id,
+            company,
+            clock,
+            probe: Probe::default(),
+            limits: Mutex::new(limits),
+            auth: Mutex::new(Auth {
+                accounts,
+                ..Auth::default()
+            }),
+            quota: Mutex::new(HashMap::new()),
+        })
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -504,19 +460,29 @@ impl Dialect for GoogleState {
     }
 }
 
-fn router(state: Arc<GoogleState>) -> Router {
-    Router::new()
-        .route("/token", post(token))
-        .route("/admin/directory/v1/users", get(directory::list_users))
-        .route("/admin/directory/v1/users/{key}", get(directory::get_user))
-        .route("/calendar/v3/calendars/{id}", get(directory::get_calendar))
-        .route("/.well-known/openid-configuration", get(oidc::discovery))
-        .route("/oauth2/v3/certs", get(oidc::jwks))
-        .route("/o/oauth2/v2/auth", get(oidc::authorize))
-        .route("/v1/userinfo", get(oidc::userinfo))
-        .route("/oauth2/v3/userinfo", get(oidc::userinfo))
-        .route_layer(from_fn_with_state(state.clone(), observe::<GoogleState>))
-        .with_state(state)
+impl Fake for GoogleState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        Router::new()
+            .route("/token", post(token))
+            .route("/admin/directory/v1/users", get(directory::list_users))
+            .route("/admin/directory/v1/users/{key}", get(directory::get_user))
+            .route("/calendar/v3/calendars/{id}", get(directory::get_calendar))
+            .route("/.well-known/openid-configuration", get(oidc::discovery))
+            .route("/oauth2/v3/certs", get(oidc::jwks))
+            .route("/o/oauth2/v2/auth", get(oidc::authorize))
+            .route("/v1/userinfo", get(oidc::userinfo))
+            .route("/oauth2/v3/userinfo", get(oidc::userinfo))
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .with_state(state)
+    }
+
+    /// Quota windows start afresh under the new limit.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.limits) = limits;
+        lock(&self.quota).clear();
+    }
 }
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {

@@ -14,9 +14,8 @@
 //!
 //! **URL layout.** [`ProductiveFake::api_url`] stands in for `https://api.productive.io/api/v2`.
 
-use std::collections::BTreeSet;
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
@@ -29,8 +28,10 @@ use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
 use crate::company::{SampleCompany, SamplePerson};
-use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
-use crate::serve::{Bound, Serving, SlidingWindow, pairs, retry_after_secs, says_invalid};
+use crate::faults::{Dialect, Probe, observe};
+use crate::serve::{
+    Fake, Revoked, SlidingWindow, lock, page_number, pairs, retry_after_secs, says_invalid,
+};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -63,83 +64,25 @@ pub const DEFAULT_PAGE_SIZE: usize = 30;
 pub const MAX_PAGE_SIZE: usize = 200;
 const JSON_API: &str = "application/vnd.api+json";
 
-/// The running fake. Dropping it stops the server.
-pub struct ProductiveFake {
-    serving: Serving,
-    state: Arc<ProductiveState>,
-}
-
-impl fmt::Debug for ProductiveFake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProductiveFake")
-            .field("base_url", &self.serving.base_url())
-            .finish_non_exhaustive()
-    }
-}
+crate::serve::fake_handle!(
+    /// The running fake. Dropping it stops the server.
+    ProductiveFake(ProductiveState, Limits)
+);
 
 impl ProductiveFake {
-    pub async fn start(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
-        Self::start_with(company, clock, Limits::default()).await
-    }
-
-    pub async fn start_with(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let extras = extra_people(&company);
-        let state = Arc::new(ProductiveState {
-            api_url: format!("{}/api/v2", bound.base_url()),
-            company,
-            extras,
-            clock,
-            probe: Probe::default(),
-            limits: Mutex::new(limits),
-            revoked: Mutex::new(BTreeSet::new()),
-            windows: Mutex::new(std::collections::HashMap::new()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
-    }
-
     /// Stands in for `https://api.productive.io/api/v2`.
     pub fn api_url(&self) -> String {
-        self.state.api_url.clone()
+        self.running.state.api_url.clone()
     }
 
     /// The value `X-Organization-Id` must carry.
     pub fn organization_id(&self) -> &str {
-        &self.state.company.productive_org_id
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.limits) = limits;
-        lock(&self.state.windows).clear();
+        &self.running.state.company.productive_org_id
     }
 
     /// From now on `token` answers 401, as a token deleted in Settings → API integrations.
     pub fn revoke(&self, token: &str) {
-        lock(&self.state.revoked).insert(token.to_owned());
+        self.running.state.revoked.insert(token);
     }
 }
 
@@ -150,8 +93,32 @@ struct ProductiveState {
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
-    revoked: Mutex<BTreeSet<String>>,
-    windows: Mutex<std::collections::HashMap<String, (SlidingWindow, SlidingWindow)>>,
+    revoked: Revoked,
+    windows: Mutex<HashMap<String, (SlidingWindow, SlidingWindow)>>,
+}
+
+impl ProductiveState {
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the shape `fake_handle!` builds every fake's state with"
+    )]
+    fn new(
+        base_url: &str,
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            api_url: format!("{base_url}/api/v2"),
+            extras: extra_people(&company),
+            company,
+            clock,
+            probe: Probe::default(),
+            limits: Mutex::new(limits),
+            revoked: Revoked::default(),
+            windows: Mutex::new(HashMap::new()),
+        })
+    }
 }
 
 /// Non-staff people records every real account has.
@@ -203,10 +170,6 @@ fn extra_people(company: &SampleCompany) -> Vec<Extra> {
     ]
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Productive's error document. Only the 400 body is documented (providers.md §2); the
 /// others follow the same `errors[]` shape (inferred).
 fn error(status: StatusCode, title: &str, detail: &str) -> Response {
@@ -241,11 +204,7 @@ impl Dialect for ProductiveState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        pairs(query)
-            .iter()
-            .find(|(k, _)| k == "page[number]")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(1)
+        page_number(query, "page[number]")
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -279,29 +238,36 @@ fn too_many(retry_after_secs: u64) -> Response {
     response
 }
 
-fn router(state: Arc<ProductiveState>) -> Router {
-    Router::new()
-        .route("/api/v2/people", get(list_people).post(read_only))
-        .route(
-            "/api/v2/people/{id}",
-            get(get_person).patch(read_only).delete(read_only),
-        )
-        .route("/api/v2/teams", get(list_teams).post(read_only))
-        .route(
-            "/api/v2/team_memberships",
-            get(list_team_memberships).post(read_only),
-        )
-        .route("/api/v2/organizations", get(list_organizations))
-        .route(
-            "/api/v2/organization_memberships",
-            get(list_organization_memberships),
-        )
-        .route_layer(from_fn_with_state(state.clone(), gate))
-        .route_layer(from_fn_with_state(
-            state.clone(),
-            observe::<ProductiveState>,
-        ))
-        .with_state(state)
+impl Fake for ProductiveState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/v2/people", get(list_people).post(read_only))
+            .route(
+                "/api/v2/people/{id}",
+                get(get_person).patch(read_only).delete(read_only),
+            )
+            .route("/api/v2/teams", get(list_teams).post(read_only))
+            .route(
+                "/api/v2/team_memberships",
+                get(list_team_memberships).post(read_only),
+            )
+            .route("/api/v2/organizations", get(list_organizations))
+            .route(
+                "/api/v2/organization_memberships",
+                get(list_organization_memberships),
+            )
+            .route_layer(from_fn_with_state(state.clone(), gate))
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .with_state(state)
+    }
+
+    /// Both windows of every token start afresh under the new limits.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.limits) = limits;
+        lock(&self.windows).clear();
+    }
 }
 
 /// Token, organization, rate limit and content type, in that order, for every route.
@@ -320,7 +286,7 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
         );
     };
     let well_formed = token.bytes().all(|b| b.is_ascii_graphic());
-    if !well_formed || says_invalid(token) || lock(&state.revoked).contains(token) {
+    if !well_formed || says_invalid(token) || state.revoked.contains(token) {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid token");
     }
     let org = headers

@@ -11,9 +11,8 @@
 //! **Who is there.** The sample people with a `remote_employment_id` (EOR staff abroad):
 //! active ones `active`, leavers `archived`.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
@@ -26,8 +25,11 @@ use roster_domain::Clock;
 use serde_json::{Value, json};
 
 use crate::company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
-use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
-use crate::serve::{Bound, FixedWindow, Serving, bearer, derived_uuid, first, pairs, says_invalid};
+use crate::faults::{Dialect, Probe, observe};
+use crate::serve::{
+    Fake, FixedWindow, Revoked, Running, bearer, derived_uuid, first, lock, page_number, pairs,
+    says_invalid,
+};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -71,6 +73,9 @@ impl Default for Limits {
     }
 }
 
+/// The fixed window's length, from its first call.
+const WINDOW: TimeDelta = TimeDelta::seconds(60);
+
 /// "defaults to 20, limited to 100" (other Remote list endpoints; assumed the same here).
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -93,17 +98,17 @@ const EMPLOYMENT_STATUSES: &[&str] = &[
     "incomplete",
 ];
 
-/// The running fake. Dropping it stops the server.
-pub struct RemoteFake {
-    serving: Serving,
-    state: Arc<RemoteState>,
-}
+crate::serve::fake_handle!(
+    @shared
+    /// The running fake. Dropping it stops the server.
+    RemoteFake(RemoteState, Limits)
+);
 
 impl fmt::Debug for RemoteFake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteFake")
-            .field("base_url", &self.serving.base_url())
-            .field("environment", &self.state.environment)
+            .field("base_url", &self.base_url())
+            .field("environment", &self.environment())
             .finish_non_exhaustive()
     }
 }
@@ -131,56 +136,34 @@ impl RemoteFake {
         environment: Environment,
         limits: Limits,
     ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let state = Arc::new(RemoteState {
-            window: Mutex::new(FixedWindow::new(limits.per_minute, TimeDelta::seconds(60))),
+        let state = RemoteState {
+            window: Mutex::new(FixedWindow::new(limits.per_minute, WINDOW)),
             company,
             clock,
             environment,
             probe: Probe::default(),
-            revoked: Mutex::new(HashSet::new()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
+            revoked: Revoked::default(),
+        };
+        let running = Running::start(|_| Ok(state)).await?;
+        Ok(Self { running })
     }
 
     pub fn environment(&self) -> Environment {
-        self.state.environment
+        self.running.state.environment
     }
 
     /// The prefix tokens must carry here.
     pub fn token_prefix(&self) -> &'static str {
-        self.state.environment.token_prefix()
+        self.running.state.environment.token_prefix()
     }
 
     pub fn company_id(&self) -> &str {
-        &self.state.company.remote_company_id
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    /// Replaces the limit and starts a fresh window.
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.window) = FixedWindow::new(limits.per_minute, TimeDelta::seconds(60));
+        &self.running.state.company.remote_company_id
     }
 
     /// From now on `token` answers 401, as a token a company admin revoked.
     pub fn revoke(&self, token: &str) {
-        lock(&self.state.revoked).insert(token.to_owned());
+        self.running.state.revoked.insert(token);
     }
 }
 
@@ -190,11 +173,7 @@ struct RemoteState {
     environment: Environment,
     probe: Probe,
     window: Mutex<FixedWindow>,
-    revoked: Mutex<HashSet<String>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+    revoked: Revoked,
 }
 
 /// Remote's error body: `{"message": …}` (providers.md §5). The wording of each message is
@@ -229,9 +208,7 @@ impl Dialect for RemoteState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        first(&pairs(query), "page")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(1)
+        page_number(query, "page")
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -253,17 +230,26 @@ impl Dialect for RemoteState {
     }
 }
 
-fn router(state: Arc<RemoteState>) -> Router {
-    Router::new()
-        .route("/v1/identity/current", get(identity))
-        .route("/v1/companies/{id}", get(company))
-        .route("/v1/employments", get(list_employments))
-        .route("/v1/employments/{id}", get(get_employment))
-        .route("/v1/timeoff/types", get(timeoff_types))
-        .route("/v1/timeoff", get(list_timeoff))
-        .route_layer(from_fn_with_state(state.clone(), gate))
-        .route_layer(from_fn_with_state(state.clone(), observe::<RemoteState>))
-        .with_state(state)
+impl Fake for RemoteState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        Router::new()
+            .route("/v1/identity/current", get(identity))
+            .route("/v1/companies/{id}", get(company))
+            .route("/v1/employments", get(list_employments))
+            .route("/v1/employments/{id}", get(get_employment))
+            .route("/v1/timeoff/types", get(timeoff_types))
+            .route("/v1/timeoff", get(list_timeoff))
+            .route_layer(from_fn_with_state(state.clone(), gate))
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .with_state(state)
+    }
+
+    /// Replaces the limit and starts a fresh window.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.window) = FixedWindow::new(limits.per_minute, WINDOW);
+    }
 }
 
 /// Token (prefix per environment), then the company's fixed window; every authenticated
@@ -300,7 +286,7 @@ fn token_ok(state: &RemoteState, headers: &HeaderMap) -> bool {
     token.len() > prefix.len()
         && token.starts_with(prefix)
         && !says_invalid(token)
-        && !lock(&state.revoked).contains(token)
+        && !state.revoked.contains(token)
 }
 
 /// A stable UUID-shaped id for `label`.

@@ -11,9 +11,8 @@
 //!
 //! **Profiles.** Every sample person with a `linkedin_url` has a profile; any other URL is 404.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -26,9 +25,9 @@ use roster_domain::Clock;
 use serde_json::{Value, json};
 
 use crate::company::{SampleCompany, SamplePerson};
-use crate::faults::{CallLog, Dialect, Fault, Probe, observe};
+use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
-    Bound, Serving, SlidingWindow, digest_hex, first, pairs, retry_after_secs, says_invalid,
+    Fake, Revoked, SlidingWindow, digest_hex, first, lock, pairs, retry_after_secs, says_invalid,
 };
 
 /// Operation names for [`CallLog`] and [`Fault`].
@@ -61,90 +60,34 @@ impl Default for Limits {
 const LIVE_COST: f64 = 1.0;
 const CACHED_COST: f64 = 0.5;
 
-/// The running fake. Dropping it stops the server.
-pub struct ScrapinFake {
-    serving: Serving,
-    state: Arc<ScrapinState>,
-}
-
-impl fmt::Debug for ScrapinFake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScrapinFake")
-            .field("base_url", &self.serving.base_url())
-            .finish_non_exhaustive()
-    }
-}
+crate::serve::fake_handle!(
+    /// The running fake. Dropping it stops the server.
+    ScrapinFake(ScrapinState, Limits)
+);
 
 impl ScrapinFake {
-    pub async fn start(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
-        Self::start_with(company, clock, Limits::default()).await
-    }
-
-    pub async fn start_with(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let state = Arc::new(ScrapinState {
-            company,
-            clock,
-            probe: Probe::default(),
-            limits: Mutex::new(limits),
-            keys: Mutex::new(HashMap::new()),
-            revoked: Mutex::new(HashSet::new()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    /// Stands in for `https://api.scrapin.io`.
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.limits) = limits;
-        lock(&self.state.keys).clear();
-    }
-
     /// Sets the credits left on `key` (0 provokes 402).
     pub fn set_credits(&self, key: &str, credits: f64) {
-        self.state.with_key(key, |k| k.credits = credits);
+        self.running.state.with_key(key, |k| k.credits = credits);
     }
 
     pub fn credits(&self, key: &str) -> f64 {
-        self.state.with_key(key, |k| k.credits)
+        self.running.state.with_key(key, |k| k.credits)
     }
 
     /// From now on `key` answers 401.
     pub fn revoke(&self, key: &str) {
-        lock(&self.state.revoked).insert(key.to_owned());
+        self.running.state.revoked.insert(key);
     }
 
     /// The body Scrapin POSTs to the alert URL when a watched profile changes:
     /// `{"subscriptionId","data":{"person":{…}}}`. The fake does not deliver it itself; a
     /// test POSTs it to the app's webhook.
     pub fn change_alert_body(&self, person: usize) -> Value {
-        let p = &self.state.company.people[person];
+        let p = &self.running.state.company.people[person];
         json!({
-            "subscriptionId": derived_hex(&self.state.company, &format!("subscription:{}", p.index), 24),
-            "data": { "person": person_object(&self.state.company, p) },
+            "subscriptionId": derived_hex(&self.running.state.company, &format!("subscription:{}", p.index), 24),
+            "data": { "person": person_object(&self.running.state.company, p) },
         })
     }
 }
@@ -155,7 +98,7 @@ struct ScrapinState {
     probe: Probe,
     limits: Mutex<Limits>,
     keys: Mutex<HashMap<String, Key>>,
-    revoked: Mutex<HashSet<String>>,
+    revoked: Revoked,
 }
 
 /// Per-key credits, windows and alert configuration.
@@ -167,11 +110,27 @@ struct Key {
     alert: Option<Value>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl ScrapinState {
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the shape `fake_handle!` builds every fake's state with"
+    )]
+    fn new(
+        _base_url: &str,
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            company,
+            clock,
+            probe: Probe::default(),
+            limits: Mutex::new(limits),
+            keys: Mutex::new(HashMap::new()),
+            revoked: Revoked::default(),
+        })
+    }
+
     fn with_key<T>(&self, key: &str, f: impl FnOnce(&mut Key) -> T) -> T {
         let limits = *lock(&self.limits);
         let mut keys = lock(&self.keys);
@@ -220,13 +179,23 @@ impl Dialect for ScrapinState {
     }
 }
 
-fn router(state: Arc<ScrapinState>) -> Router {
-    Router::new()
-        .route("/v1/enrichment/profile", get(profile))
-        .route("/enrichment/profile", get(profile))
-        .route("/v1/alerts/url", get(get_alert_url).post(set_alert_url))
-        .route_layer(from_fn_with_state(state.clone(), observe::<ScrapinState>))
-        .with_state(state)
+impl Fake for ScrapinState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        Router::new()
+            .route("/v1/enrichment/profile", get(profile))
+            .route("/enrichment/profile", get(profile))
+            .route("/v1/alerts/url", get(get_alert_url).post(set_alert_url))
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .with_state(state)
+    }
+
+    /// Every key starts afresh: new windows and `initial_credits`.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.limits) = limits;
+        lock(&self.keys).clear();
+    }
 }
 
 /// The `apikey` query parameter, checked; the status table calls a bad one 401.
@@ -236,7 +205,7 @@ fn api_key(state: &ScrapinState, q: &[(String, String)]) -> Result<String, Respo
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !well_formed || says_invalid(key) || lock(&state.revoked).contains(key) {
+    if !well_formed || says_invalid(key) || state.revoked.contains(key) {
         return Err(failure(StatusCode::UNAUTHORIZED, "Invalid API key"));
     }
     Ok(key.to_owned())

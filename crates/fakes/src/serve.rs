@@ -1,11 +1,13 @@
 //! What every fake needs to be a real HTTP server: binding a random loopback port, serving
-//! until dropped, reading requests the way providers read them, and counting rate windows.
+//! until dropped, the handle methods all fakes share ([`fake_handle!`]), reading requests the
+//! way providers read them, and counting rate windows.
 //!
 //! Owns no provider behaviour. Windows take the time as an argument and never read a clock
 //! themselves, so every fake drives them from its injected `Clock`.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::http::{HeaderMap, header};
@@ -17,26 +19,178 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::faults::{CallLog, Dialect, Fault};
+
+/// The state behind one fake, as its handle and server share it.
+pub(crate) trait Fake: Dialect + Sized {
+    /// The fake's `Limits`: the provider's published figures by default.
+    type Limits;
+
+    /// Every route of the fake, with the `observe` layer that counts calls and applies faults.
+    fn router(state: Arc<Self>) -> Router;
+
+    /// Applies new limits. Each fake says whether its open windows start afresh.
+    fn set_limits(&self, limits: Self::Limits);
+}
+
+/// A fake's server and the state its handlers share; dropping it stops the server.
+pub(crate) struct Running<S> {
+    serving: Serving,
+    pub(crate) state: Arc<S>,
+}
+
+impl<S: Fake> Running<S> {
+    /// Binds a loopback port, builds the state for that base URL (links and discovery
+    /// documents need it), and serves the fake's router until dropped.
+    pub(crate) async fn start(
+        state: impl FnOnce(&str) -> std::io::Result<S>,
+    ) -> std::io::Result<Self> {
+        let bound = Bound::loopback().await?;
+        let state = Arc::new(state(&bound.base_url())?);
+        let serving = bound.serve(S::router(state.clone()));
+        Ok(Self { serving, state })
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        self.serving.base_url()
+    }
+
+    pub(crate) fn calls(&self) -> &CallLog {
+        &self.state.probe().calls
+    }
+
+    pub(crate) fn inject(&self, fault: Fault) {
+        self.state.probe().inject(fault);
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        self.state.probe().clear();
+    }
+
+    pub(crate) fn set_limits(&self, limits: S::Limits) {
+        self.state.set_limits(limits);
+    }
+}
+
+/// Stamps a fake's public handle: the struct (a [`Running`] of `$state`) and the methods every
+/// fake has with the same meaning, so they read and behave alike everywhere. A macro rather
+/// than a trait so that callers need no import and the methods stay inherent.
+///
+/// The full form also stamps `Debug` and `start` / `start_with(company, clock, limits)`,
+/// which build the state with `$state::new(base_url, company, clock, limits)`. The `@shared`
+/// form leaves those to a fake whose start differs (Remote picks an environment).
+macro_rules! fake_handle {
+    ($(#[$attr:meta])* $name:ident($state:ty, $limits:ty)) => {
+        $crate::serve::fake_handle!(@shared $(#[$attr])* $name($state, $limits));
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("base_url", &self.base_url())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name {
+            /// Starts the fake with the provider's published limits.
+            pub async fn start(
+                company: ::std::sync::Arc<$crate::company::SampleCompany>,
+                clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
+            ) -> ::std::io::Result<Self> {
+                Self::start_with(company, clock, <$limits>::default()).await
+            }
+
+            /// Starts the fake with `limits` (tests lower them to reach a limit quickly).
+            pub async fn start_with(
+                company: ::std::sync::Arc<$crate::company::SampleCompany>,
+                clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
+                limits: $limits,
+            ) -> ::std::io::Result<Self> {
+                let running = $crate::serve::Running::start(|base_url| {
+                    <$state>::new(base_url, company, clock, limits)
+                })
+                .await?;
+                Ok(Self { running })
+            }
+        }
+    };
+    (@shared $(#[$attr:meta])* $name:ident($state:ty, $limits:ty)) => {
+        $(#[$attr])*
+        pub struct $name {
+            running: $crate::serve::Running<$state>,
+        }
+
+        impl $name {
+            /// Where the fake serves, `http://127.0.0.1:<port>`; the module docs give the
+            /// paths under it.
+            pub fn base_url(&self) -> String {
+                self.running.base_url()
+            }
+
+            /// Calls served so far, per operation (names in `ops`).
+            pub fn calls(&self) -> &$crate::faults::CallLog {
+                self.running.calls()
+            }
+
+            /// Arms `fault` for the calls it names.
+            pub fn inject(&self, fault: $crate::faults::Fault) {
+                self.running.inject(fault);
+            }
+
+            /// Disarms every fault, `FailPage` included.
+            pub fn clear_faults(&self) {
+                self.running.clear_faults();
+            }
+
+            /// Replaces the limits from now on.
+            pub fn set_limits(&self, limits: $limits) {
+                self.running.set_limits(limits);
+            }
+        }
+    };
+}
+pub(crate) use fake_handle;
+
+/// Locks `m`, carrying on after a panic elsewhere: a fake's state stays usable for the tests
+/// that follow, and a poisoned lock would only hide the first failure behind others.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Credentials revoked through a fake's `revoke`: refused from then on.
+#[derive(Debug, Default)]
+pub(crate) struct Revoked(Mutex<HashSet<String>>);
+
+impl Revoked {
+    pub(crate) fn insert(&self, credential: &str) {
+        lock(&self.0).insert(credential.to_owned());
+    }
+
+    pub(crate) fn contains(&self, credential: &str) -> bool {
+        lock(&self.0).contains(credential)
+    }
+}
+
 /// A bound listener whose address is known before the router is built (links and discovery
 /// documents need the base URL).
-pub(crate) struct Bound {
+struct Bound {
     listener: TcpListener,
     addr: SocketAddr,
 }
 
 impl Bound {
-    pub(crate) async fn loopback() -> std::io::Result<Self> {
+    async fn loopback() -> std::io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         Ok(Self { listener, addr })
     }
 
-    pub(crate) fn base_url(&self) -> String {
+    fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// Serves `router` in a background task until the returned handle is dropped.
-    pub(crate) fn serve(self, router: Router) -> Serving {
+    fn serve(self, router: Router) -> Serving {
         let (stop, stopped) = oneshot::channel::<()>();
         let Self { listener, addr } = self;
         tokio::spawn(async move {
@@ -57,13 +211,13 @@ impl Bound {
 
 /// A running fake server; dropping it shuts the server down.
 #[derive(Debug)]
-pub(crate) struct Serving {
+struct Serving {
     addr: SocketAddr,
     _stop: oneshot::Sender<()>,
 }
 
 impl Serving {
-    pub(crate) fn base_url(&self) -> String {
+    fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
@@ -103,6 +257,14 @@ pub(crate) fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a 
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
+}
+
+/// The page number `key` names in a raw query, for fault matching: 1 when absent or unreadable
+/// (the handler refuses a bad one itself).
+pub(crate) fn page_number(query: &str, key: &str) -> u32 {
+    first(&pairs(query), key)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
 }
 
 /// SHA-256 of `text` in lowercase hex: stable, opaque-looking ids and etags.

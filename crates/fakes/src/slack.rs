@@ -14,9 +14,8 @@
 //! and the private `#leadership`, not in `#random`; `#old-announcements` is archived. Users
 //! are the sample people with a work email (leavers `deleted: true`), Slackbot and the bot.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -31,9 +30,9 @@ use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
 use crate::company::{SampleCompany, SamplePerson};
-use crate::faults::{CallLog, Dialect, Fault, Probe, Refused, observe};
+use crate::faults::{Dialect, Probe, Refused, observe};
 use crate::serve::{
-    Bound, Serving, SlidingWindow, bearer, first, pairs, retry_after_secs, says_invalid,
+    Fake, Revoked, SlidingWindow, bearer, first, lock, pairs, retry_after_secs, says_invalid,
 };
 
 /// Operation names for [`CallLog`] and [`Fault`]: `slack.` and the method name.
@@ -152,51 +151,12 @@ const CHANNELS: &[SlackChannel] = &[
     },
 ];
 
-/// The running fake. Dropping it stops the server.
-pub struct SlackFake {
-    serving: Serving,
-    state: Arc<SlackState>,
-}
-
-impl fmt::Debug for SlackFake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlackFake")
-            .field("base_url", &self.serving.base_url())
-            .finish_non_exhaustive()
-    }
-}
+crate::serve::fake_handle!(
+    /// The running fake. Dropping it stops the server.
+    SlackFake(SlackState, Limits)
+);
 
 impl SlackFake {
-    pub async fn start(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
-        Self::start_with(company, clock, Limits::default()).await
-    }
-
-    pub async fn start_with(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let state = Arc::new(SlackState {
-            company,
-            clock,
-            probe: Probe::default(),
-            limits: Mutex::new(limits),
-            tokens: Mutex::new(Tokens::default()),
-            windows: Mutex::new(HashMap::new()),
-            messages: Mutex::new(Vec::new()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
-    }
-
     /// Stands in for `https://slack.com/api`.
     pub fn api_url(&self) -> String {
         format!("{}/api", self.base_url())
@@ -208,12 +168,12 @@ impl SlackFake {
 
     /// Everything the bot posted, oldest first.
     pub fn messages(&self) -> Vec<PostedMessage> {
-        lock(&self.state.messages).clone()
+        lock(&self.running.state.messages).clone()
     }
 
     /// Gives `token` exactly `scopes` (to provoke `missing_scope`).
     pub fn set_token_scopes(&self, token: &str, scopes: &[&str]) {
-        lock(&self.state.tokens).scopes.insert(
+        lock(&self.running.state.scopes).insert(
             token.to_owned(),
             scopes.iter().map(|s| (*s).to_owned()).collect(),
         );
@@ -221,24 +181,7 @@ impl SlackFake {
 
     /// From now on `token` answers `token_revoked`.
     pub fn revoke(&self, token: &str) {
-        lock(&self.state.tokens).revoked.insert(token.to_owned());
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.limits) = limits;
-        lock(&self.state.windows).clear();
+        self.running.state.revoked.insert(token);
     }
 }
 
@@ -247,19 +190,11 @@ struct SlackState {
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
-    tokens: Mutex<Tokens>,
+    /// Tokens given other scopes than [`DEFAULT_SCOPES`].
+    scopes: Mutex<HashMap<String, Vec<String>>>,
+    revoked: Revoked,
     windows: Mutex<HashMap<String, SlidingWindow>>,
     messages: Mutex<Vec<PostedMessage>>,
-}
-
-#[derive(Debug, Default)]
-struct Tokens {
-    scopes: HashMap<String, Vec<String>>,
-    revoked: HashSet<String>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// HTTP 200 `{"ok":false,"error":…}`, marked refused for the call log.
@@ -351,19 +286,29 @@ fn rate_limited(retry_after_secs: u64) -> Response {
     response
 }
 
-fn router(state: Arc<SlackState>) -> Router {
-    Router::new()
-        .route("/api/auth.test", any(auth_test))
-        .route("/api/conversations.info", any(conversations_info))
-        .route("/api/chat.postMessage", any(chat_post_message))
-        .route("/api/users.lookupByEmail", any(users_lookup_by_email))
-        .route("/api/users.list", any(users_list))
-        .route(
-            "/api/{method}",
-            any(|| async { slack_error("unknown_method") }),
-        )
-        .route_layer(from_fn_with_state(state.clone(), observe::<SlackState>))
-        .with_state(state)
+impl Fake for SlackState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/auth.test", any(auth_test))
+            .route("/api/conversations.info", any(conversations_info))
+            .route("/api/chat.postMessage", any(chat_post_message))
+            .route("/api/users.lookupByEmail", any(users_lookup_by_email))
+            .route("/api/users.list", any(users_list))
+            .route(
+                "/api/{method}",
+                any(|| async { slack_error("unknown_method") }),
+            )
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .with_state(state)
+    }
+
+    /// Every method's window starts afresh under the new limits.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.limits) = limits;
+        lock(&self.windows).clear();
+    }
 }
 
 /// A call's arguments and token, read the way Slack reads them.
@@ -427,6 +372,28 @@ impl Call {
 }
 
 impl SlackState {
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "the shape `fake_handle!` builds every fake's state with"
+    )]
+    fn new(
+        _base_url: &str,
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            company,
+            clock,
+            probe: Probe::default(),
+            limits: Mutex::new(limits),
+            scopes: Mutex::new(HashMap::new()),
+            revoked: Revoked::default(),
+            windows: Mutex::new(HashMap::new()),
+            messages: Mutex::new(Vec::new()),
+        })
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -440,12 +407,10 @@ impl SlackState {
         if !token.starts_with("xoxb-") || says_invalid(token) {
             return Err(slack_error("invalid_auth"));
         }
-        let tokens = lock(&self.tokens);
-        if tokens.revoked.contains(token) {
+        if self.revoked.contains(token) {
             return Err(slack_error("token_revoked"));
         }
-        let scopes = tokens
-            .scopes
+        let scopes = lock(&self.scopes)
             .get(token)
             .cloned()
             .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect());

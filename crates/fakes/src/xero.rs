@@ -15,8 +15,7 @@ mod oauth;
 mod payroll;
 
 use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -29,9 +28,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::company::SampleCompany;
-use crate::faults::{Admission, CallLog, Dialect, Fault, Probe, observe};
+use crate::faults::{Admission, Dialect, Probe, observe};
 use crate::keys::Signer;
-use crate::serve::{Bound, Serving, SlidingWindow, first, pairs};
+use crate::serve::{Fake, SlidingWindow, lock, page_number};
 
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
@@ -87,53 +86,12 @@ pub struct TokenSet {
     pub scope: String,
 }
 
-/// The running fake. Dropping it stops the server.
-pub struct XeroFake {
-    serving: Serving,
-    state: Arc<XeroState>,
-}
-
-impl fmt::Debug for XeroFake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("XeroFake")
-            .field("base_url", &self.serving.base_url())
-            .finish_non_exhaustive()
-    }
-}
+crate::serve::fake_handle!(
+    /// The running fake. Dropping it stops the server.
+    XeroFake(XeroState, Limits)
+);
 
 impl XeroFake {
-    pub async fn start(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-    ) -> std::io::Result<Self> {
-        Self::start_with(company, clock, Limits::default()).await
-    }
-
-    pub async fn start_with(
-        company: Arc<SampleCompany>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> std::io::Result<Self> {
-        let bound = Bound::loopback().await?;
-        let state = Arc::new(XeroState {
-            base_url: bound.base_url(),
-            signer: Signer::provider()?,
-            company,
-            clock,
-            probe: Probe::default(),
-            limits: Mutex::new(limits),
-            auth: Mutex::new(oauth::AuthState::default()),
-            meter: Mutex::new(Meter::default()),
-        });
-        let serving = bound.serve(router(state.clone()));
-        Ok(Self { serving, state })
-    }
-
-    /// The single base URL of this fake (see the module docs for the path layout).
-    pub fn base_url(&self) -> String {
-        self.serving.base_url()
-    }
-
     /// Stands in for `https://login.xero.com`; append `/identity/connect/authorize`.
     pub fn login_url(&self) -> String {
         self.base_url()
@@ -165,42 +123,26 @@ impl XeroFake {
     }
 
     pub fn tenant_id(&self) -> Uuid {
-        self.state.company.xero_tenant_id
-    }
-
-    pub fn calls(&self) -> &CallLog {
-        &self.state.probe.calls
-    }
-
-    pub fn inject(&self, fault: Fault) {
-        self.state.probe.inject(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.state.probe.clear();
-    }
-
-    pub fn set_limits(&self, limits: Limits) {
-        *lock(&self.state.limits) = limits;
+        self.running.state.company.xero_tenant_id
     }
 
     /// Connects `client_id` with `scope` (space separated) as if the user had consented and
     /// the code had been exchanged: skips the browser dance in tests.
     pub fn issue_tokens(&self, client_id: &str, scope: &str) -> TokenSet {
         let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
-        self.state.grant_and_issue(client_id, scopes, None)
+        self.running.state.grant_and_issue(client_id, scopes, None)
     }
 
     /// Revokes the grant `token` (access or refresh) belongs to, as the revocation endpoint
     /// does: every token of it stops working and its connection disappears.
     pub fn revoke(&self, token: &str) {
-        lock(&self.state.auth).revoke(token);
+        lock(&self.running.state.auth).revoke(token);
     }
 
     /// Disconnects the tenant from every grant, as a user doing so in Xero's UI would: tenant
     /// calls answer 403 and `/connections` is empty, while tokens still refresh.
     pub fn disconnect_tenant(&self) {
-        lock(&self.state.auth).disconnect_all();
+        lock(&self.running.state.auth).disconnect_all();
     }
 }
 
@@ -232,11 +174,25 @@ struct Remaining {
     app_minute: u32,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl XeroState {
+    fn new(
+        base_url: &str,
+        company: Arc<SampleCompany>,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            base_url: base_url.to_owned(),
+            signer: Signer::provider()?,
+            company,
+            clock,
+            probe: Probe::default(),
+            limits: Mutex::new(limits),
+            auth: Mutex::new(oauth::AuthState::default()),
+            meter: Mutex::new(Meter::default()),
+        })
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -347,9 +303,7 @@ impl Dialect for XeroState {
     }
 
     fn page(&self, _operation: &str, query: &str) -> u32 {
-        first(&pairs(query), "page")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(1)
+        page_number(query, "page")
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -404,30 +358,40 @@ impl Dialect for XeroState {
     }
 }
 
-fn router(state: Arc<XeroState>) -> Router {
-    let payroll = Router::new()
-        .route("/payroll.xro/1.0/Employees", get(payroll::list_employees))
-        .route(
-            "/payroll.xro/1.0/Employees/{id}",
-            get(payroll::get_employee),
-        )
-        .route("/payroll.xro/1.0/Superfunds", get(payroll::list_superfunds))
-        .route(
-            "/payroll.xro/1.0/Superfunds/{id}",
-            get(payroll::get_superfund),
-        )
-        .route_layer(from_fn_with_state(state.clone(), observe::<XeroState>));
-    Router::new()
-        .route("/identity/connect/authorize", get(oauth::authorize))
-        .route("/connect/token", post(oauth::token))
-        .route("/connect/revocation", post(oauth::revocation))
-        .route("/connections", get(oauth::connections))
-        .route("/Connections", get(oauth::connections))
-        .route("/connections/{id}", delete(oauth::delete_connection))
-        .route("/Connections/{id}", delete(oauth::delete_connection))
-        .route_layer(from_fn_with_state(state.clone(), observe::<XeroState>))
-        .merge(payroll)
-        .with_state(state)
+impl Fake for XeroState {
+    type Limits = Limits;
+
+    fn router(state: Arc<Self>) -> Router {
+        let payroll = Router::new()
+            .route("/payroll.xro/1.0/Employees", get(payroll::list_employees))
+            .route(
+                "/payroll.xro/1.0/Employees/{id}",
+                get(payroll::get_employee),
+            )
+            .route("/payroll.xro/1.0/Superfunds", get(payroll::list_superfunds))
+            .route(
+                "/payroll.xro/1.0/Superfunds/{id}",
+                get(payroll::get_superfund),
+            )
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>));
+        Router::new()
+            .route("/identity/connect/authorize", get(oauth::authorize))
+            .route("/connect/token", post(oauth::token))
+            .route("/connect/revocation", post(oauth::revocation))
+            .route("/connections", get(oauth::connections))
+            .route("/Connections", get(oauth::connections))
+            .route("/connections/{id}", delete(oauth::delete_connection))
+            .route("/Connections/{id}", delete(oauth::delete_connection))
+            .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
+            .merge(payroll)
+            .with_state(state)
+    }
+
+    /// Windows already open keep the limits they opened with; new ones and the concurrency
+    /// check use `limits`.
+    fn set_limits(&self, limits: Limits) {
+        *lock(&self.limits) = limits;
+    }
 }
 
 /// Xero's PascalCase problem body (<https://github.com/freakboy3742/pyxero/pull/337>).

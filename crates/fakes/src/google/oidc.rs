@@ -16,9 +16,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{ACCESS_TOKEN_LIFETIME, GoogleState, Grant, lock, token_error, unauthenticated};
+use super::{ACCESS_TOKEN_LIFETIME, GoogleState, Grant, token_error, unauthenticated};
 use crate::keys::{PROVIDER_JWK_E, PROVIDER_JWK_N, PROVIDER_KID, random_token};
-use crate::serve::{basic, first, pairs, says_invalid};
+use crate::serve::{basic, first, lock, pairs, says_invalid};
 
 /// A code waiting for its exchange.
 #[derive(Debug)]

@@ -20,10 +20,10 @@ use uuid::Uuid;
 
 use super::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_GRACE, REFRESH_IDLE_EXPIRY, TokenSet, XeroState,
-    connection_date, json_response, lock, problem,
+    connection_date, json_response, problem,
 };
 use crate::keys::random_token;
-use crate::serve::{basic, bearer, first, pairs, says_invalid};
+use crate::serve::{basic, bearer, first, lock, pairs, says_invalid};
 
 /// Every grant, code and token the fake has handed out.
 #[derive(Debug, Default)]
