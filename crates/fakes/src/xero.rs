@@ -454,6 +454,6 @@ pub(crate) fn connection_date(at: DateTime<Utc>) -> String {
 }
 
 /// JSON helper for handlers.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    (status, axum::Json(body.clone())).into_response()
+pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
 }

@@ -347,7 +347,7 @@ pub(crate) async fn authorize(
 
 /// RFC 6749 §5.2 error body.
 fn oauth_error(status: StatusCode, error: &str) -> Response {
-    json_response(status, &json!({ "error": error }))
+    json_response(status, json!({ "error": error }))
 }
 
 /// The client, from Basic auth or the form; `secret` is present only for web apps.
@@ -409,7 +409,7 @@ pub(crate) async fn token(
             if let Some(i) = tokens.id_token {
                 body["id_token"] = json!(i);
             }
-            json_response(StatusCode::OK, &body)
+            json_response(StatusCode::OK, body)
         }
         Err(error) => oauth_error(StatusCode::BAD_REQUEST, error),
     }
@@ -561,7 +561,7 @@ pub(crate) async fn connections(
     });
     match listed {
         Ok(body) => {
-            let mut response = json_response(StatusCode::OK, &body);
+            let mut response = json_response(StatusCode::OK, body);
             // Only the app limit comes back on this tenantless call (xero-ruby issue 128).
             response.headers_mut().insert(
                 "x-appminlimit-remaining",

@@ -88,7 +88,7 @@ fn admit(state: &XeroState, headers: &HeaderMap, scopes: &[&str]) -> Result<Rema
 }
 
 /// Serves `body` as JSON when asked for, else as Xero's default XML; with the limit headers.
-fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: &Value) -> Response {
+fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: Value) -> Response {
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -104,7 +104,7 @@ fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: &
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/xml; charset=utf-8"),
             )],
-            to_xml(body),
+            to_xml(&body),
         )
             .into_response()
     };
@@ -112,20 +112,63 @@ fn answer(headers: &HeaderMap, remaining: Remaining, status: StatusCode, body: &
     response
 }
 
-/// `{"ErrorNumber":16,"Type":"QueryParseException","Message":…}` (spec `APIException`).
-fn query_parse_error(headers: &HeaderMap, remaining: Remaining, message: &str) -> Response {
-    let body = json!({ "ErrorNumber": 16, "Type": "QueryParseException", "Message": message });
-    answer(headers, remaining, StatusCode::BAD_REQUEST, &body)
+/// The `key` envelope around `rows`, or the 400 for a bad `where`, `order` or `page`.
+fn listing(
+    state: &XeroState,
+    headers: &HeaderMap,
+    remaining: Remaining,
+    key: &str,
+    rows: Result<Vec<Value>, String>,
+) -> Response {
+    match rows {
+        Ok(rows) => answer(
+            headers,
+            remaining,
+            StatusCode::OK,
+            envelope(state, key, rows),
+        ),
+        // `{"ErrorNumber":16,"Type":"QueryParseException","Message":…}` (spec `APIException`).
+        Err(message) => {
+            let body =
+                json!({ "ErrorNumber": 16, "Type": "QueryParseException", "Message": message });
+            answer(headers, remaining, StatusCode::BAD_REQUEST, body)
+        }
+    }
 }
 
-fn envelope(state: &XeroState, key: &str, items: &[Value]) -> Value {
-    json!({
+/// One record in the `key` envelope, or the 404 for an unknown id of `what`.
+fn single(
+    state: &XeroState,
+    headers: &HeaderMap,
+    remaining: Remaining,
+    (key, what): (&str, &str),
+    record: Option<Value>,
+) -> Response {
+    if let Some(record) = record {
+        return answer(
+            headers,
+            remaining,
+            StatusCode::OK,
+            envelope(state, key, vec![record]),
+        );
+    }
+    // Xero's 404 body for an unknown id is not documented (providers.md §1); the problem shape
+    // is provisional.
+    let mut response = problem(StatusCode::NOT_FOUND, &format!("{what} not found"));
+    set_remaining(response.headers_mut(), remaining);
+    response
+}
+
+fn envelope(state: &XeroState, key: &str, items: Vec<Value>) -> Value {
+    let mut body = json!({
         "Id": Uuid::new_v4(),
         "Status": "OK",
         "ProviderName": "Roster",
         "DateTimeUTC": ms_date_plain(state.now()),
-        key: items,
-    })
+    });
+    // Moved in rather than written in `json!`, which would copy every row once more.
+    body[key] = Value::Array(items);
+    body
 }
 
 /// 1-based `page`; absent means page 1 (Payroll AU v1 caps every answer at 100 rows).
@@ -154,23 +197,23 @@ pub(crate) async fn list_employees(
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_since);
-    let people: Vec<&SamplePerson> = state
+    let people = employees(&state, since);
+    let render = |p: &SamplePerson| employee_summary(&state, p);
+    let rows = select(people, render, &q, "Employee", EMPLOYEE_FIELDS);
+    listing(&state, &headers, remaining, "Employees", rows)
+}
+
+/// The people on the payroll, changed after `since` when given, in payroll order.
+fn employees(
+    state: &XeroState,
+    since: Option<DateTime<Utc>>,
+) -> impl Iterator<Item = &SamplePerson> {
+    state
         .company
         .people
         .iter()
         .filter(|p| p.xero_employee_id.is_some())
-        .filter(|p| since.is_none_or(|s| p.updated_at > s))
-        .collect();
-    let render = |p: &&SamplePerson| employee_summary(&state, p);
-    match select(&people, render, &q, "Employee", EMPLOYEE_FIELDS) {
-        Ok(rows) => answer(
-            &headers,
-            remaining,
-            StatusCode::OK,
-            &envelope(&state, "Employees", &rows),
-        ),
-        Err(message) => query_parse_error(&headers, remaining, &message),
-    }
+        .filter(move |p| since.is_none_or(|s| p.updated_at > s))
 }
 
 pub(crate) async fn get_employee(
@@ -183,20 +226,16 @@ pub(crate) async fn get_employee(
         Err(refusal) => return refusal,
     };
     let wanted = Uuid::parse_str(&id).ok();
-    match state
-        .company
-        .people
-        .iter()
-        .find(|p| p.xero_employee_id.is_some() && p.xero_employee_id == wanted)
-    {
-        Some(person) => answer(
-            &headers,
-            remaining,
-            StatusCode::OK,
-            &envelope(&state, "Employees", &[employee_detail(&state, person)]),
-        ),
-        None => not_found(remaining, "Employee"),
-    }
+    let record = employees(&state, None)
+        .find(|p| p.xero_employee_id == wanted)
+        .map(|person| employee_detail(&state, person));
+    single(
+        &state,
+        &headers,
+        remaining,
+        ("Employees", "Employee"),
+        record,
+    )
 }
 
 pub(crate) async fn list_superfunds(
@@ -209,22 +248,10 @@ pub(crate) async fn list_superfunds(
         Err(refusal) => return refusal,
     };
     let q = pairs(query.as_deref().unwrap_or_default());
+    let funds = state.company.super_funds.iter();
     let render = |f: &SampleSuperFund| superfund(&state, f);
-    match select(
-        &state.company.super_funds,
-        render,
-        &q,
-        "SuperFund",
-        SUPERFUND_FIELDS,
-    ) {
-        Ok(rows) => answer(
-            &headers,
-            remaining,
-            StatusCode::OK,
-            &envelope(&state, "SuperFunds", &rows),
-        ),
-        Err(message) => query_parse_error(&headers, remaining, &message),
-    }
+    let rows = select(funds, render, &q, "SuperFund", SUPERFUND_FIELDS);
+    listing(&state, &headers, remaining, "SuperFunds", rows)
 }
 
 pub(crate) async fn get_superfund(
@@ -237,74 +264,66 @@ pub(crate) async fn get_superfund(
         Err(refusal) => return refusal,
     };
     let wanted = Uuid::parse_str(&id).ok();
-    match state
+    let record = state
         .company
         .super_funds
         .iter()
         .find(|f| Some(f.id) == wanted)
-    {
-        Some(fund) => answer(
-            &headers,
-            remaining,
-            StatusCode::OK,
-            &envelope(&state, "SuperFunds", &[superfund(&state, fund)]),
-        ),
-        None => not_found(remaining, "SuperFund"),
-    }
+        .map(|fund| superfund(&state, fund));
+    single(
+        &state,
+        &headers,
+        remaining,
+        ("SuperFunds", "SuperFund"),
+        record,
+    )
 }
 
-/// Xero's 404 body for an unknown id is not documented (providers.md §1); the problem shape
-/// is provisional.
-fn not_found(remaining: Remaining, what: &str) -> Response {
-    let mut response = problem(StatusCode::NOT_FOUND, &format!("{what} not found"));
-    set_remaining(response.headers_mut(), remaining);
-    response
-}
-
-/// Applies `where`, `order` and `page` to rows.
-/// Renders only the requested page unless a `where` or `order` needs every row, so paging
-/// through 100,000 employees stays linear.
-fn select<T>(
-    items: &[T],
+/// Applies `where`, `order` and `page` to `items`, rendering as few as each needs: only the
+/// page's rows without a clause, the rows up to the page's end with a `where`, and all
+/// matching rows only when `order` must sort them. So paging through 100,000 employees
+/// renders each one once, not once per page.
+fn select<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
     render: impl Fn(&T) -> Value,
     q: &[(String, String)],
     type_name: &str,
     fields: &[&str],
 ) -> Result<Vec<Value>, String> {
-    let clause = first(q, "where").filter(|w| !w.trim().is_empty());
-    let order = first(q, "order").filter(|o| !o.trim().is_empty());
-    if clause.is_none() && order.is_none() {
-        let page = page_of(q)?;
-        return Ok(items
-            .iter()
-            .skip((page - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
+    let filter = first(q, "where")
+        .filter(|w| !w.trim().is_empty())
+        .map(|clause| Where::parse(clause, type_name, fields))
+        .transpose()?;
+    let order = first(q, "order")
+        .filter(|o| !o.trim().is_empty())
+        .map(|order| parse_order(order, type_name, fields))
+        .transpose()?;
+    let skip = (page_of(q)? - 1).saturating_mul(PAGE_SIZE);
+    Ok(match (filter, order) {
+        (None, None) => items.skip(skip).take(PAGE_SIZE).map(render).collect(),
+        (Some(filter), None) => items
             .map(render)
-            .collect());
-    }
-    let mut rows: Vec<Value> = items.iter().map(render).collect();
-    if let Some(clause) = clause {
-        let filter = Where::parse(clause, type_name, fields)?;
-        rows.retain(|row| filter.matches(row));
-    }
-    if let Some(order) = order {
-        let keys = parse_order(order, type_name, fields)?;
-        rows.sort_by(|a, b| {
-            keys.iter()
-                .map(|(field, descending)| {
-                    let o = compare(&a[field], &b[field]);
-                    if *descending { o.reverse() } else { o }
-                })
-                .find(|o| o.is_ne())
-                .unwrap_or(Ordering::Equal)
-        });
-    }
-    let page = page_of(q)?;
-    Ok(rows
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect())
+            .filter(|row| filter.matches(row))
+            .skip(skip)
+            .take(PAGE_SIZE)
+            .collect(),
+        (filter, Some(keys)) => {
+            let mut rows: Vec<Value> = items
+                .map(render)
+                .filter(|row| filter.as_ref().is_none_or(|f| f.matches(row)))
+                .collect();
+            rows.sort_by(|a, b| {
+                keys.iter()
+                    .map(|(field, descending)| {
+                        let o = compare(&a[field], &b[field]);
+                        if *descending { o.reverse() } else { o }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(Ordering::Equal)
+            });
+            rows.into_iter().skip(skip).take(PAGE_SIZE).collect()
+        }
+    })
 }
 
 fn compare(a: &Value, b: &Value) -> Ordering {
@@ -779,6 +798,82 @@ mod tests {
                 Some(message),
                 "{clause}"
             );
+        }
+    }
+
+    #[test]
+    fn a_page_is_the_same_bytes_as_the_slice_of_the_full_render() {
+        use roster_domain::{Clock, ManualClock};
+
+        use crate::company::SampleCompany;
+        use crate::xero::Limits;
+
+        // Big enough that even the narrowest selection below spans several pages.
+        let company = Arc::new(SampleCompany::generate(2026, 1_000));
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::default());
+        let state = XeroState::new("http://fake.test", company, clock, Limits::default()).unwrap();
+        let render = |p: &SamplePerson| employee_summary(&state, p);
+        let mut updates: Vec<_> = employees(&state, None).map(|p| p.updated_at).collect();
+        updates.sort();
+        let since = updates[updates.len() / 10];
+        for (clause, since) in [
+            (None, None),
+            (
+                Some(r#"Status=="TERMINATED" || IsSTP2Qualified==true"#),
+                None,
+            ),
+            (None, Some(since)),
+            (
+                Some(r#"Status=="ACTIVE" && IsSTP2Qualified==true"#),
+                Some(since),
+            ),
+        ] {
+            let full: Vec<Value> = employees(&state, since)
+                .map(render)
+                .filter(|row| {
+                    clause.is_none_or(|c| {
+                        Where::parse(c, "Employee", EMPLOYEE_FIELDS)
+                            .unwrap()
+                            .matches(row)
+                    })
+                })
+                .collect();
+            assert!(
+                full.len() > PAGE_SIZE,
+                "{clause:?} {since:?} spans pages: {}",
+                full.len()
+            );
+            for page in 1..=full.len() / PAGE_SIZE + 2 {
+                let mut q = vec![("page".to_owned(), page.to_string())];
+                q.extend(clause.map(|c| ("where".to_owned(), c.to_owned())));
+                let rows = select(
+                    employees(&state, since),
+                    render,
+                    &q,
+                    "Employee",
+                    EMPLOYEE_FIELDS,
+                )
+                .unwrap();
+                let slice: Vec<Value> = full
+                    .iter()
+                    .skip((page - 1) * PAGE_SIZE)
+                    .take(PAGE_SIZE)
+                    .cloned()
+                    .collect();
+                let body = envelope(&state, "Employees", rows);
+                let sliced = json!({
+                    "Id": body["Id"],
+                    "Status": "OK",
+                    "ProviderName": "Roster",
+                    "DateTimeUTC": body["DateTimeUTC"],
+                    "Employees": slice,
+                });
+                assert_eq!(
+                    serde_json::to_string(&body).unwrap(),
+                    serde_json::to_string(&sliced).unwrap(),
+                    "page {page} of {clause:?} since {since:?}"
+                );
+            }
         }
     }
 
