@@ -27,7 +27,7 @@ use chrono::{DateTime, FixedOffset, NaiveTime, TimeDelta, Utc};
 use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
-use crate::company::{SampleCompany, SamplePerson};
+use crate::company::{SampleCompany, SamplePerson, SampleSquad};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, lock, page_number, pairs, retry_after_secs, says_invalid,
@@ -175,11 +175,11 @@ fn extra_people(company: &SampleCompany) -> Vec<Extra> {
 fn error(status: StatusCode, title: &str, detail: &str) -> Response {
     let body =
         json!({ "errors": [{ "status": status.as_u16(), "title": title, "detail": detail }] });
-    json_api(status, &body)
+    json_api(status, body)
 }
 
-fn json_api(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, axum::Json(body.clone())).into_response();
+fn json_api(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API));
@@ -479,13 +479,8 @@ impl ListQuery {
             .all(|f| f.values.iter().any(|v| contains(v)) != f.negate)
     }
 
-    /// The page of `items`, with JSON:API `meta` and `links`.
-    fn page<T>(
-        &self,
-        state: &ProductiveState,
-        path: &str,
-        items: Vec<T>,
-    ) -> (Vec<T>, Value, Value) {
+    /// The page of `items`, with JSON:API `meta` and `links` for all of them.
+    fn page<T>(&self, state: &ProductiveState, path: &str, items: Vec<T>) -> Page<T> {
         let total = items.len();
         let total_pages = total.div_ceil(self.size);
         let meta = json!({
@@ -518,10 +513,35 @@ impl ListQuery {
         }
         let rows = items
             .into_iter()
-            .skip((self.page - 1) * self.size)
+            .skip((self.page - 1).saturating_mul(self.size))
             .take(self.size)
             .collect();
-        (rows, meta, Value::Object(links))
+        Page {
+            rows,
+            meta,
+            links: Value::Object(links),
+        }
+    }
+}
+
+/// One page of a listing: its records, not yet rendered, and the listing's `meta` and `links`.
+struct Page<T> {
+    rows: Vec<T>,
+    meta: Value,
+    links: Value,
+}
+
+impl<T> Page<T> {
+    /// The JSON:API document `{"data","meta","links"}`, rendering only this page's records.
+    fn document(self, render: impl FnMut(T) -> Value) -> Value {
+        let mut document = Map::new();
+        document.insert(
+            "data".into(),
+            Value::Array(self.rows.into_iter().map(render).collect()),
+        );
+        document.insert("meta".into(), self.meta);
+        document.insert("links".into(), self.links);
+        Value::Object(document)
     }
 }
 
@@ -691,11 +711,8 @@ const PEOPLE_SORTS: &[&str] = &["email", "first_name", "last_name"];
 async fn list_people(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(query.as_deref(), PEOPLE_FILTERS, PEOPLE_SORTS, true) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let q = parse_list(query.as_deref(), PEOPLE_FILTERS, PEOPLE_SORTS, true)?;
     let company = &state.company;
     let mut rows: Vec<Row<'_>> = company
         .people
@@ -716,16 +733,15 @@ async fn list_people(
             if *descending { o.reverse() } else { o }
         });
     }
-    let (rows, meta, links) = q.page(&state, "people", rows);
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|r| r.resource(&state, q.include_manager))
-        .collect();
-    let mut body = json!({ "data": data, "meta": meta, "links": links });
-    if q.include_manager {
-        body["included"] = Value::Array(included_managers(&state, &rows));
+    let page = q.page(&state, "people", rows);
+    let included = q
+        .include_manager
+        .then(|| included_managers(&state, &page.rows));
+    let mut body = page.document(|r| r.resource(&state, q.include_manager));
+    if let Some(managers) = included {
+        body["included"] = Value::Array(managers);
     }
-    json_api(StatusCode::OK, &body)
+    Ok(json_api(StatusCode::OK, body))
 }
 
 /// The distinct managers of `rows`, each once, for `included[]`.
@@ -746,11 +762,8 @@ async fn get_person(
     State(state): State<Arc<ProductiveState>>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(query.as_deref(), &[], &[], true) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let q = parse_list(query.as_deref(), &[], &[], true)?;
     let row = state
         .company
         .people
@@ -759,29 +772,30 @@ async fn get_person(
         .map(Row::Person)
         .or_else(|| state.extras.iter().find(|e| e.id == id).map(Row::Extra));
     let Some(row) = row else {
-        return error(StatusCode::NOT_FOUND, "Not Found", "Record not found");
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "Record not found",
+        ));
     };
     let mut body = json!({ "data": row.resource(&state, q.include_manager) });
     if q.include_manager {
         body["included"] = Value::Array(included_managers(&state, std::slice::from_ref(&row)));
     }
-    json_api(StatusCode::OK, &body)
+    Ok(json_api(StatusCode::OK, body))
 }
 
 async fn list_teams(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(
+) -> Result<Response, Response> {
+    let q = parse_list(
         query.as_deref(),
         &["id", "name", "color_id"],
         &["name"],
         false,
-    ) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
-    let teams: Vec<Value> = state
+    )?;
+    let squads: Vec<&SampleSquad> = state
         .company
         .squads
         .iter()
@@ -793,38 +807,31 @@ async fn list_teams(
                 _ => None,
             })
         })
-        .map(|s| {
-            json!({
-                "id": s.productive_team_id,
-                "type": "teams",
-                "attributes": { "name": s.name, "color_id": s.index % 10 + 1, "icon_id": s.index % 24 + 1 },
-                "relationships": {
-                    "organization": relationship("organizations", Some(&state.company.productive_org_id)),
-                    "members": not_included(),
-                },
-            })
-        })
         .collect();
-    let (rows, meta, links) = q.page(&state, "teams", teams);
-    json_api(
-        StatusCode::OK,
-        &json!({ "data": rows, "meta": meta, "links": links }),
-    )
+    let body = q.page(&state, "teams", squads).document(|s| {
+        json!({
+            "id": s.productive_team_id,
+            "type": "teams",
+            "attributes": { "name": s.name, "color_id": s.index % 10 + 1, "icon_id": s.index % 24 + 1 },
+            "relationships": {
+                "organization": relationship("organizations", Some(&state.company.productive_org_id)),
+                "members": not_included(),
+            },
+        })
+    });
+    Ok(json_api(StatusCode::OK, body))
 }
 
 async fn list_team_memberships(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(
+) -> Result<Response, Response> {
+    let q = parse_list(
         query.as_deref(),
         &["id", "person_id", "team_id"],
         &[],
         false,
-    ) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
+    )?;
     let company = &state.company;
     // (membership id, person, squad): rendered only for the requested page.
     let mut memberships = Vec::new();
@@ -847,57 +854,42 @@ async fn list_team_memberships(
             }
         }
     }
-    let (page, meta, links) = q.page(&state, "team_memberships", memberships);
-    let rows: Vec<Value> = page
-        .into_iter()
-        .map(|(id, member, squad)| {
-            let person = &company.people[member];
-            json!({
-                "id": id,
-                "type": "team_memberships",
-                "attributes": { "created_at": timestamp(midnight(person.start_date)) },
-                "relationships": {
-                    "person": relationship("people", person.productive_id.as_deref()),
-                    "team": relationship("teams", Some(&squad.productive_team_id)),
-                },
-            })
+    let page = q.page(&state, "team_memberships", memberships);
+    let body = page.document(|(id, member, squad)| {
+        let person = &company.people[member];
+        json!({
+            "id": id,
+            "type": "team_memberships",
+            "attributes": { "created_at": timestamp(midnight(person.start_date)) },
+            "relationships": {
+                "person": relationship("people", person.productive_id.as_deref()),
+                "team": relationship("teams", Some(&squad.productive_team_id)),
+            },
         })
-        .collect();
-    json_api(
-        StatusCode::OK,
-        &json!({ "data": rows, "meta": meta, "links": links }),
-    )
+    });
+    Ok(json_api(StatusCode::OK, body))
 }
 
 async fn list_organizations(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(query.as_deref(), &["id"], &[], false) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let q = parse_list(query.as_deref(), &["id"], &[], false)?;
     let org = json!({
         "id": state.company.productive_org_id,
         "type": "organizations",
         "attributes": { "name": state.company.name, "default_currency": "AUD", "time_zone": "Sydney" },
         "relationships": {},
     });
-    let (rows, meta, links) = q.page(&state, "organizations", vec![org]);
-    json_api(
-        StatusCode::OK,
-        &json!({ "data": rows, "meta": meta, "links": links }),
-    )
+    let body = q.page(&state, "organizations", vec![org]).document(|o| o);
+    Ok(json_api(StatusCode::OK, body))
 }
 
 async fn list_organization_memberships(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
-) -> Response {
-    let q = match parse_list(query.as_deref(), &["id"], &[], false) {
-        Ok(q) => q,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let q = parse_list(query.as_deref(), &["id"], &[], false)?;
     let me = state.company.google_admin();
     let membership = json!({
         "id": "1",
@@ -908,11 +900,8 @@ async fn list_organization_memberships(
             "person": relationship("people", me.productive_id.as_deref()),
         },
     });
-    let (rows, meta, links) = q.page(&state, "organization_memberships", vec![membership]);
-    json_api(
-        StatusCode::OK,
-        &json!({ "data": rows, "meta": meta, "links": links }),
-    )
+    let page = q.page(&state, "organization_memberships", vec![membership]);
+    Ok(json_api(StatusCode::OK, page.document(|m| m)))
 }
 
 #[cfg(test)]
