@@ -362,6 +362,15 @@ fn employment_status(p: &SamplePerson) -> &'static str {
     if p.is_leaver { "archived" } else { "active" }
 }
 
+/// The employment's short id: the first six hex digits of its id, in capitals.
+fn short_id(p: &SamplePerson) -> String {
+    p.remote_employment_id
+        .as_deref()
+        .unwrap_or_default()
+        .replace('-', "")[..6]
+        .to_uppercase()
+}
+
 /// `MinimalEmployment` (remote-flows types).
 fn minimal_employment(state: &RemoteState, p: &SamplePerson) -> Value {
     let id = p.remote_employment_id.clone().unwrap_or_default();
@@ -370,7 +379,7 @@ fn minimal_employment(state: &RemoteState, p: &SamplePerson) -> Value {
         .replace([' ', '\''], "");
     json!({
         "id": id,
-        "short_id": id.replace('-', "")[..6].to_uppercase(),
+        "short_id": short_id(p),
         "full_name": p.full_name(),
         "job_title": p.title,
         "personal_email": format!("{personal}@mail.test"),
@@ -411,28 +420,34 @@ fn parse_page(q: &[(String, String)]) -> Result<(usize, usize), Response> {
 }
 
 /// The paging envelope `{"data":{<key>:[…],"current_page","total_pages","total_count"}}`.
-fn paged(key: &str, rows: Vec<Value>, page: usize, size: usize) -> Response {
-    let total = rows.len();
-    let items: Vec<Value> = rows
-        .into_iter()
-        .skip((page - 1) * size)
+/// `matching` lists the records afresh for each of two passes: one counts them all, the other
+/// renders only those on `page`.
+fn paged<I: Iterator>(
+    key: &str,
+    (page, size): (usize, usize),
+    matching: impl Fn() -> I,
+    render: impl Fn(I::Item) -> Value,
+) -> Response {
+    let total = matching().count();
+    let items: Vec<Value> = matching()
+        .skip((page - 1).saturating_mul(size))
         .take(size)
+        .map(render)
         .collect();
-    let body = json!({
-        "data": { key: items, "current_page": page, "total_pages": total.div_ceil(size), "total_count": total }
+    let mut body = json!({
+        "data": { "current_page": page, "total_pages": total.div_ceil(size), "total_count": total }
     });
+    // Moved in rather than written in `json!`, which would copy every row once more.
+    body["data"][key] = Value::Array(items);
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 async fn list_employments(
     State(state): State<Arc<RemoteState>>,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, Response> {
     let q = pairs(query.as_deref().unwrap_or_default());
-    let (page, size) = match parse_page(&q) {
-        Ok(p) => p,
-        Err(refusal) => return refusal,
-    };
+    let page = parse_page(&q)?;
     let statuses: Option<Vec<&str>> =
         first(&q, "status").map(|s| s.split(',').map(str::trim).collect());
     if let Some(bad) = statuses
@@ -440,33 +455,36 @@ async fn list_employments(
         .flatten()
         .find(|s| !EMPLOYMENT_STATUSES.contains(s))
     {
-        return unprocessable("status", &format!("{bad} is invalid"));
+        return Err(unprocessable("status", &format!("{bad} is invalid")));
     }
     if first(&q, "company_id").is_some_and(|c| c != state.company.remote_company_id) {
-        return message(StatusCode::NOT_FOUND, "Company not found");
+        return Err(message(StatusCode::NOT_FOUND, "Company not found"));
     }
     let email = first(&q, "email");
     let employment_type = first(&q, "employment_type");
     let model = first(&q, "employment_model");
-    let rows = remote_people(&state)
-        .filter(|p| {
-            statuses
-                .as_ref()
-                .is_none_or(|s| s.contains(&employment_status(p)))
-        })
-        .filter(|p| {
-            email.is_none_or(|e| {
-                p.email
-                    .as_deref()
-                    .is_some_and(|m| m.eq_ignore_ascii_case(e))
+    let short = first(&q, "short_id");
+    let matching = || {
+        remote_people(&state)
+            .filter(|p| {
+                statuses
+                    .as_ref()
+                    .is_none_or(|s| s.contains(&employment_status(p)))
             })
-        })
-        .filter(|_| employment_type.is_none_or(|t| t == "employee"))
-        .filter(|_| model.is_none_or(|m| m == "eor"))
-        .map(|p| minimal_employment(&state, p))
-        .filter(|e| first(&q, "short_id").is_none_or(|s| e["short_id"] == s))
-        .collect();
-    paged("employments", rows, page, size)
+            .filter(|p| {
+                email.is_none_or(|e| {
+                    p.email
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(e))
+                })
+            })
+            .filter(|_| employment_type.is_none_or(|t| t == "employee"))
+            .filter(|_| model.is_none_or(|m| m == "eor"))
+            .filter(|p| short.is_none_or(|s| short_id(p) == s))
+    };
+    Ok(paged("employments", page, matching, |p| {
+        minimal_employment(&state, p)
+    }))
 }
 
 async fn get_employment(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
@@ -514,36 +532,63 @@ async fn timeoff_types(RawQuery(query): RawQuery) -> Response {
         .into_response()
 }
 
+/// One leave request: the `k`th of `p`, starting `offset` days after the reference date (plus
+/// a per-person stagger) and lasting `days`.
+struct Leave<'a> {
+    p: &'a SamplePerson,
+    k: usize,
+    offset: u64,
+    days: u64,
+    status: &'static str,
+    kind: &'static str,
+}
+
 /// Two deterministic leave requests per active EOR employee around the reference date.
-fn timeoffs(state: &RemoteState) -> Vec<Value> {
-    let mut out = Vec::new();
-    for p in remote_people(state).filter(|p| p.is_active) {
-        for (k, (offset, days, status, kind)) in [
+fn leaves(state: &RemoteState) -> impl Iterator<Item = Leave<'_>> {
+    remote_people(state).filter(|p| p.is_active).flat_map(|p| {
+        [
             (7u64, 3u64, "approved", "paid_time_off"),
             (30, 1, "requested", "sick_leave"),
         ]
         .into_iter()
         .enumerate()
-        {
-            let start = next_weekday(REFERENCE_DATE + Days::new(offset + (p.index % 5) as u64));
-            let end = start + Days::new(days - 1);
-            let day_list: Vec<Value> = (0..days)
-                .map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 }))
-                .collect();
-            out.push(json!({
-                "id": derived_id(state, &format!("timeoff:{}:{k}", p.index)),
-                "employment_id": p.remote_employment_id,
-                "start_date": start.to_string(),
-                "end_date": end.to_string(),
-                "status": status,
-                "timeoff_type": kind,
-                "timeoff_days": day_list,
-                "total_minutes": days * 8 * 60,
-                "timezone": "Etc/UTC",
-            }));
-        }
-    }
-    out
+        .map(move |(k, (offset, days, status, kind))| Leave {
+            p,
+            k,
+            offset,
+            days,
+            status,
+            kind,
+        })
+    })
+}
+
+/// A `Timeoff` record.
+fn timeoff(state: &RemoteState, leave: &Leave<'_>) -> Value {
+    let Leave {
+        p,
+        k,
+        offset,
+        days,
+        status,
+        kind,
+    } = *leave;
+    let start = next_weekday(REFERENCE_DATE + Days::new(offset + (p.index % 5) as u64));
+    let end = start + Days::new(days - 1);
+    let day_list: Vec<Value> = (0..days)
+        .map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 }))
+        .collect();
+    json!({
+        "id": derived_id(state, &format!("timeoff:{}:{k}", p.index)),
+        "employment_id": p.remote_employment_id,
+        "start_date": start.to_string(),
+        "end_date": end.to_string(),
+        "status": status,
+        "timeoff_type": kind,
+        "timeoff_days": day_list,
+        "total_minutes": days * 8 * 60,
+        "timezone": "Etc/UTC",
+    })
 }
 
 fn next_weekday(d: chrono::NaiveDate) -> chrono::NaiveDate {
@@ -557,17 +602,17 @@ fn next_weekday(d: chrono::NaiveDate) -> chrono::NaiveDate {
 async fn list_timeoff(
     State(state): State<Arc<RemoteState>>,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, Response> {
     let q = pairs(query.as_deref().unwrap_or_default());
-    let (page, size) = match parse_page(&q) {
-        Ok(p) => p,
-        Err(refusal) => return refusal,
+    let page = parse_page(&q)?;
+    let employment = first(&q, "employment_id");
+    let status = first(&q, "status");
+    let kind = first(&q, "timeoff_type");
+    let matching = || {
+        leaves(&state)
+            .filter(|l| employment.is_none_or(|e| l.p.remote_employment_id.as_deref() == Some(e)))
+            .filter(|l| status.is_none_or(|s| l.status == s))
+            .filter(|l| kind.is_none_or(|k| l.kind == k))
     };
-    let rows = timeoffs(&state)
-        .into_iter()
-        .filter(|t| first(&q, "employment_id").is_none_or(|e| t["employment_id"] == e))
-        .filter(|t| first(&q, "status").is_none_or(|s| t["status"] == s))
-        .filter(|t| first(&q, "timeoff_type").is_none_or(|k| t["timeoff_type"] == k))
-        .collect();
-    paged("timeoffs", rows, page, size)
+    Ok(paged("timeoffs", page, matching, |l| timeoff(&state, &l)))
 }
