@@ -10,7 +10,7 @@ use roster_fakes::google::{
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::support::{clock, company, http};
+use crate::support::{clock, company, fetch_json, http, redirect_param};
 
 /// Signs a JWT-bearer assertion with the key file the fake hands out, as a client library would.
 fn assertion(fake: &GoogleFake, now: i64, claims: &Value) -> String {
@@ -442,17 +442,11 @@ async fn oidc_sign_in_returns_a_verifiable_id_token_for_the_hinted_person() {
     let (_, clock) = clock();
     let company = company();
     let fake = GoogleFake::start(company.clone(), clock).await.unwrap();
-    let discovery: Value = http()
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            fake.oidc_issuer()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = fetch_json(http().get(format!(
+        "{}/.well-known/openid-configuration",
+        fake.oidc_issuer()
+    )))
+    .await;
     assert_eq!(discovery["issuer"], fake.oidc_issuer());
     let person = company
         .people
@@ -478,37 +472,21 @@ async fn oidc_sign_in_returns_a_verifiable_id_token_for_the_hinted_person() {
         .await
         .unwrap();
     assert_eq!(redirect.status(), StatusCode::FOUND);
-    let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let tokens: Value = http()
-        .post(discovery["token_endpoint"].as_str().unwrap())
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("client_id", "1234-roster.apps.googleusercontent.com"),
-            ("client_secret", "demo-secret"),
-            ("redirect_uri", "http://localhost:3000/auth/callback"),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks: Value = http()
-        .get(discovery["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code = redirect_param(&redirect, "code");
+    let tokens: Value = fetch_json(
+        http()
+            .post(discovery["token_endpoint"].as_str().unwrap())
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("client_id", "1234-roster.apps.googleusercontent.com"),
+                ("client_secret", "demo-secret"),
+                ("redirect_uri", "http://localhost:3000/auth/callback"),
+                ("code_verifier", verifier),
+            ]),
+    )
+    .await;
+    let jwks: Value = fetch_json(http().get(discovery["jwks_uri"].as_str().unwrap())).await;
     let key = DecodingKey::from_rsa_components(
         jwks["keys"][0]["n"].as_str().unwrap(),
         jwks["keys"][0]["e"].as_str().unwrap(),
@@ -529,15 +507,12 @@ async fn oidc_sign_in_returns_a_verifiable_id_token_for_the_hinted_person() {
     assert_eq!(claims["sub"], person.google_id.as_deref().unwrap());
     let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), jwks["keys"][0]["kid"].as_str());
-    let me: Value = http()
-        .get(discovery["userinfo_endpoint"].as_str().unwrap())
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = fetch_json(
+        http()
+            .get(discovery["userinfo_endpoint"].as_str().unwrap())
+            .bearer_auth(tokens["access_token"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(me["email"], person.email.as_deref().unwrap());
 }
 
@@ -569,13 +544,7 @@ async fn oidc_refuses_invalid_clients_and_uses_the_signed_in_person() {
         .unwrap();
     fake.set_signed_in(person.email.as_deref().unwrap());
     let redirect = authorize("roster").await;
-    let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    let code = redirect_param(&redirect, "code");
     let no_secret = http()
         .post(fake.token_url())
         .form(&[

@@ -17,6 +17,14 @@ async fn get(fake: &ProductiveFake, path_and_query: &str) -> reqwest::Response {
         .unwrap()
 }
 
+async fn status(fake: &ProductiveFake, path_and_query: &str) -> StatusCode {
+    get(fake, path_and_query).await.status()
+}
+
+async fn get_json(fake: &ProductiveFake, path_and_query: &str) -> Value {
+    get(fake, path_and_query).await.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn people_page_by_thirty_with_meta_and_links() {
     let (_, clock) = clock();
@@ -55,11 +63,8 @@ async fn people_page_by_thirty_with_meta_and_links() {
     let mut seen = 0;
     let mut page = 1;
     loop {
-        let body: Value = get(&fake, &format!("people?page[number]={page}&page[size]=200"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body: Value =
+            get_json(&fake, &format!("people?page[number]={page}&page[size]=200")).await;
         seen += body["data"].as_array().unwrap().len();
         if body["meta"]["current_page"] == body["meta"]["total_pages"] {
             break;
@@ -67,11 +72,7 @@ async fn people_page_by_thirty_with_meta_and_links() {
         page += 1;
     }
     assert_eq!((seen, page), (total, 2));
-    let capped: Value = get(&fake, "people?page[size]=500")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let capped: Value = get_json(&fake, "people?page[size]=500").await;
     assert_eq!(capped["meta"]["page_size"], 200);
 }
 
@@ -80,25 +81,18 @@ async fn staff_filter_excludes_leavers_contacts_and_placeholders() {
     let (_, clock) = clock();
     let company = company();
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
-    let body: Value = get(
+    let body: Value = get_json(
         &fake,
         "people?filter[status]=1&filter[person_type]=1&page[size]=200",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let expected = company
         .people
         .iter()
         .filter(|p| p.productive_id.is_some() && !p.is_leaver)
         .count();
     assert_eq!(body["meta"]["total_count"], expected);
-    let deactivated: Value = get(&fake, "people?filter[status]=2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let deactivated: Value = get_json(&fake, "people?filter[status]=2").await;
     assert!(
         deactivated["data"]
             .as_array()
@@ -106,11 +100,7 @@ async fn staff_filter_excludes_leavers_contacts_and_placeholders() {
             .iter()
             .all(|p| p["attributes"]["deactivated_at"].is_string())
     );
-    let placeholders: Value = get(&fake, "people?filter[person_type]=3")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let placeholders: Value = get_json(&fake, "people?filter[person_type]=3").await;
     assert_eq!(placeholders["meta"]["total_count"], 2);
 }
 
@@ -139,20 +129,12 @@ async fn manager_is_only_visible_with_include() {
     let manager = &company.people[report.manager.unwrap()];
     let id = report.productive_id.as_deref().unwrap();
 
-    let plain: Value = get(&fake, &format!("people/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plain: Value = get_json(&fake, &format!("people/{id}")).await;
     assert_eq!(
         plain["data"]["relationships"]["manager"],
         serde_json::json!({"meta": {"included": false}})
     );
-    let with: Value = get(&fake, &format!("people/{id}?include=manager"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let with: Value = get_json(&fake, &format!("people/{id}?include=manager")).await;
     assert_eq!(
         with["data"]["relationships"]["manager"]["data"]["id"],
         manager.productive_id.as_deref().unwrap()
@@ -162,17 +144,14 @@ async fn manager_is_only_visible_with_include() {
         manager.productive_id.as_deref().unwrap()
     );
 
-    let reports: Value = get(
+    let reports: Value = get_json(
         &fake,
         &format!(
             "people?filter[manager_id]={}",
             manager.productive_id.as_deref().unwrap()
         ),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert!(
         reports["data"]
             .as_array()
@@ -181,7 +160,7 @@ async fn manager_is_only_visible_with_include() {
             .any(|p| p["id"] == id)
     );
     assert_eq!(
-        get(&fake, "people?include=company").await.status(),
+        status(&fake, "people?include=company").await,
         StatusCode::BAD_REQUEST
     );
 }
@@ -191,24 +170,17 @@ async fn teams_and_memberships_are_the_squads() {
     let (_, clock) = clock();
     let company = company();
     let fake = ProductiveFake::start(company.clone(), clock).await.unwrap();
-    let teams: Value = get(&fake, "teams?page[size]=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let teams: Value = get_json(&fake, "teams?page[size]=200").await;
     assert_eq!(teams["meta"]["total_count"], company.squads.len());
     let squad = &company.squads[0];
-    let members: Value = get(
+    let members: Value = get_json(
         &fake,
         &format!(
             "team_memberships?filter[team_id]={}",
             squad.productive_team_id
         ),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let ids: Vec<&str> = members["data"]
         .as_array()
         .unwrap()
@@ -221,19 +193,16 @@ async fn teams_and_memberships_are_the_squads() {
         .filter_map(|m| company.people[*m].productive_id.as_deref())
         .collect();
     assert_eq!(ids, expected);
-    let by_team: Value = get(
+    let by_team: Value = get_json(
         &fake,
         &format!("people?filter[team]={}", squad.productive_team_id),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(by_team["meta"]["total_count"], expected.len());
-    let orgs: Value = get(&fake, "organizations").await.json().await.unwrap();
+    let orgs: Value = get_json(&fake, "organizations").await;
     assert_eq!(orgs["data"][0]["attributes"]["name"], company.name.as_str());
     assert_eq!(
-        get(&fake, "organization_memberships").await.status(),
+        status(&fake, "organization_memberships").await,
         StatusCode::OK
     );
 }
@@ -272,7 +241,7 @@ async fn token_and_organization_headers_are_checked() {
     assert_eq!(wrong_org.status(), StatusCode::FORBIDDEN);
     fake.revoke(TOKEN);
     assert_eq!(
-        get(&fake, "organizations").await.status(),
+        status(&fake, "organizations").await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -299,7 +268,7 @@ async fn more_than_one_hundred_calls_in_ten_seconds_are_429() {
     let fake = ProductiveFake::start(company(), clock).await.unwrap();
     for i in 0..100 {
         assert_eq!(
-            get(&fake, "organizations").await.status(),
+            status(&fake, "organizations").await,
             StatusCode::OK,
             "call {i}"
         );
@@ -308,7 +277,7 @@ async fn more_than_one_hundred_calls_in_ten_seconds_are_429() {
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["retry-after"], "10");
     manual.advance(chrono::Duration::seconds(10));
-    assert_eq!(get(&fake, "organizations").await.status(), StatusCode::OK);
+    assert_eq!(status(&fake, "organizations").await, StatusCode::OK);
     assert_eq!(fake.calls().count(ops::ORGANIZATIONS), 102);
     assert_eq!(fake.calls().rejected(ops::ORGANIZATIONS), 1);
 }
@@ -331,21 +300,15 @@ async fn limits_can_be_lowered_and_faults_fail_a_page() {
         page: 2,
         status: 502,
     });
+    assert_eq!(status(&fake, "people?page[number]=1").await, StatusCode::OK);
     assert_eq!(
-        get(&fake, "people?page[number]=1").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        get(&fake, "people?page[number]=2").await.status(),
+        status(&fake, "people?page[number]=2").await,
         StatusCode::BAD_GATEWAY
     );
     // Injected answers come before the gate, so they spend none of the budget.
+    assert_eq!(status(&fake, "people?page[number]=3").await, StatusCode::OK);
     assert_eq!(
-        get(&fake, "people?page[number]=3").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        get(&fake, "people?page[number]=4").await.status(),
+        status(&fake, "people?page[number]=4").await,
         StatusCode::TOO_MANY_REQUESTS
     );
 }
@@ -361,14 +324,11 @@ async fn query_filter_searches_names_and_emails() {
         .find(|p| p.productive_id.is_some())
         .unwrap();
     let local = person.email.as_deref().unwrap().split('@').next().unwrap();
-    let body: Value = get(
+    let body: Value = get_json(
         &fake,
         &format!("people?filter[query]={local}&filter[person_type]=1"),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let ids: Vec<&str> = body["data"]
         .as_array()
         .unwrap()

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use roster_fakes::{FakeProviders, SampleCompany};
 use serde_json::Value;
 
-use crate::support::{clock, company, http};
+use crate::support::{clock, company, fetch_json, http};
 
 #[tokio::test]
 async fn all_fakes_start_on_distinct_loopback_ports_and_answer() {
@@ -76,38 +76,32 @@ async fn the_same_work_email_is_seen_in_productive_xero_and_google() {
     let (_, clock) = clock();
     let company = Arc::new(SampleCompany::generate(5, 120));
     let fakes = FakeProviders::start(company.clone(), clock).await.unwrap();
-    let productive: Value = http()
-        .get(format!(
-            "{}/people?page[size]=200&filter[person_type]=1",
-            fakes.productive.api_url()
-        ))
-        .header("x-auth-token", "demo")
-        .header("x-organization-id", fakes.productive.organization_id())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let productive: Value = fetch_json(
+        http()
+            .get(format!(
+                "{}/people?page[size]=200&filter[person_type]=1",
+                fakes.productive.api_url()
+            ))
+            .header("x-auth-token", "demo")
+            .header("x-organization-id", fakes.productive.organization_id()),
+    )
+    .await;
     let tokens = fakes
         .xero
         .issue_tokens("ROSTERDEMO", "payroll.employees.read");
     let mut xero_rows = Vec::new();
     for page in 1..=2 {
-        let body: Value = http()
-            .get(format!(
-                "{}/Employees?page={page}",
-                fakes.xero.payroll_url()
-            ))
-            .bearer_auth(&tokens.access_token)
-            .header("xero-tenant-id", fakes.xero.tenant_id().to_string())
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = fetch_json(
+            http()
+                .get(format!(
+                    "{}/Employees?page={page}",
+                    fakes.xero.payroll_url()
+                ))
+                .bearer_auth(&tokens.access_token)
+                .header("xero-tenant-id", fakes.xero.tenant_id().to_string())
+                .header("accept", "application/json"),
+        )
+        .await;
         xero_rows.extend(body["Employees"].as_array().unwrap().iter().cloned());
     }
     let xero = serde_json::json!({ "Employees": xero_rows });
@@ -116,18 +110,15 @@ async fn the_same_work_email_is_seen_in_productive_xero_and_google() {
         admin.as_deref(),
         &[roster_fakes::google::SCOPE_DIRECTORY_USER_READONLY],
     );
-    let google: Value = http()
-        .get(format!(
-            "{}/users?customer=my_customer&maxResults=500",
-            fakes.google.directory_url()
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let google: Value = fetch_json(
+        http()
+            .get(format!(
+                "{}/users?customer=my_customer&maxResults=500",
+                fakes.google.directory_url()
+            ))
+            .bearer_auth(token),
+    )
+    .await;
     let emails = |rows: &Value, pointer: &str| -> HashSet<String> {
         rows.as_array()
             .unwrap()

@@ -16,6 +16,14 @@ async fn get(fake: &RemoteFake, token: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+async fn status(fake: &RemoteFake, token: &str, path: &str) -> StatusCode {
+    get(fake, token, path).await.status()
+}
+
+async fn get_json(fake: &RemoteFake, token: &str, path: &str) -> Value {
+    get(fake, token, path).await.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn each_host_accepts_only_its_own_token_prefix() {
     let (_, clock) = clock();
@@ -41,12 +49,12 @@ async fn each_host_accepts_only_its_own_token_prefix() {
         assert!(refused.json::<Value>().await.unwrap()["message"].is_string());
     }
     assert_eq!(
-        get(&sandbox, TEST, "/v1/identity/current").await.status(),
+        status(&sandbox, TEST, "/v1/identity/current").await,
         StatusCode::CREATED
     );
     prod.revoke(LIVE);
     assert_eq!(
-        get(&prod, LIVE, "/v1/identity/current").await.status(),
+        status(&prod, LIVE, "/v1/identity/current").await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -72,15 +80,12 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
     let mut seen = 0;
     let mut page = 1;
     loop {
-        let body: Value = get(
+        let body: Value = get_json(
             &fake,
             LIVE,
             &format!("/v1/employments?page={page}&page_size=5"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
         let data = &body["data"];
         assert_eq!(data["total_count"], remote.len());
         seen += data["employments"].as_array().unwrap().len();
@@ -90,41 +95,27 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
         page += 1;
     }
     assert_eq!((seen, page), (remote.len(), remote.len().div_ceil(5)));
-    let default: Value = get(&fake, LIVE, "/v1/employments")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let default: Value = get_json(&fake, LIVE, "/v1/employments").await;
     assert_eq!(
         default["data"]["employments"].as_array().unwrap().len(),
         remote.len().min(20),
         "page_size defaults to 20"
     );
 
-    let active: Value = get(&fake, LIVE, "/v1/employments?status=active&page_size=100")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let active: Value = get_json(&fake, LIVE, "/v1/employments?status=active&page_size=100").await;
     assert_eq!(
         active["data"]["total_count"],
         remote.iter().filter(|p| p.is_active).count()
     );
-    let archived: Value = get(&fake, LIVE, "/v1/employments?status=archived")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let archived: Value = get_json(&fake, LIVE, "/v1/employments?status=archived").await;
     assert!(archived["data"]["total_count"].as_u64().unwrap() >= 1);
     assert_eq!(
-        get(&fake, LIVE, "/v1/employments?status=sleeping")
-            .await
-            .status(),
+        status(&fake, LIVE, "/v1/employments?status=sleeping").await,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
     let person = remote[0];
-    let detail: Value = get(
+    let detail: Value = get_json(
         &fake,
         LIVE,
         &format!(
@@ -132,10 +123,7 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
             person.remote_employment_id.as_deref().unwrap()
         ),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         detail["data"]["employment"]["work_email"],
         json!(person.email)
@@ -154,11 +142,7 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(fake.calls().count(ops::EMPLOYMENT), 2);
 
-    let types: Value = get(&fake, LIVE, "/v1/timeoff/types?type=full_time")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let types: Value = get_json(&fake, LIVE, "/v1/timeoff/types?type=full_time").await;
     assert!(
         types["data"]["timeoff_types"]
             .as_array()
@@ -166,11 +150,7 @@ async fn employments_page_in_remotes_envelope_and_filter_by_status() {
             .iter()
             .any(|t| t["name"] == "sick_leave")
     );
-    let timeoff: Value = get(&fake, LIVE, "/v1/timeoff?status=approved")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let timeoff: Value = get_json(&fake, LIVE, "/v1/timeoff?status=approved").await;
     assert!(
         timeoff["data"]["timeoffs"]
             .as_array()
@@ -191,7 +171,7 @@ async fn fixed_window_of_twenty_with_reset_in_milliseconds() {
     manual.advance(chrono::Duration::seconds(15));
     for _ in 1..20 {
         assert_eq!(
-            get(&fake, LIVE, "/v1/identity/current").await.status(),
+            status(&fake, LIVE, "/v1/identity/current").await,
             StatusCode::CREATED
         );
     }
@@ -206,7 +186,7 @@ async fn fixed_window_of_twenty_with_reset_in_milliseconds() {
     assert!(limited.json::<Value>().await.unwrap()["message"].is_string());
     manual.advance(chrono::Duration::seconds(45));
     assert_eq!(
-        get(&fake, LIVE, "/v1/identity/current").await.status(),
+        status(&fake, LIVE, "/v1/identity/current").await,
         StatusCode::CREATED
     );
 }

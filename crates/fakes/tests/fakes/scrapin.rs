@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use roster_fakes::scrapin::{Limits, ScrapinFake, ops};
 use serde_json::{Value, json};
 
-use crate::support::{clock, company, http};
+use crate::support::{clock, company, fetch_json, http};
 
 const KEY: &str = "demo_key_123";
 
@@ -140,7 +140,7 @@ async fn alert_url_is_stored_per_key_and_must_be_https() {
     let (_, clock) = clock();
     let fake = ScrapinFake::start(company(), clock).await.unwrap();
     let url = format!("{}/v1/alerts/url?apikey={KEY}", fake.base_url());
-    let empty: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
+    let empty: Value = fetch_json(http().get(&url)).await;
     assert_eq!(empty, json!({"success": true, "alert": null}));
     let plain = http()
         .post(&url)
@@ -149,17 +149,14 @@ async fn alert_url_is_stored_per_key_and_must_be_https() {
         .await
         .unwrap();
     assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
-    let set: Value = http()
-        .post(&url)
-        .json(&json!({"url": "https://roster.test/hooks/scrapin", "status": "active"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let set: Value = fetch_json(
+        http()
+            .post(&url)
+            .json(&json!({"url": "https://roster.test/hooks/scrapin", "status": "active"})),
+    )
+    .await;
     assert_eq!(set["alert"]["status"], "active");
-    let got: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
+    let got: Value = fetch_json(http().get(&url)).await;
     assert_eq!(got["alert"]["url"], "https://roster.test/hooks/scrapin");
     let delivery = fake.change_alert_body(3);
     assert!(delivery["subscriptionId"].is_string() && delivery["data"]["person"].is_object());

@@ -3,7 +3,7 @@ use roster_fakes::Fault;
 use roster_fakes::slack::{SlackFake, channels, ops};
 use serde_json::{Value, json};
 
-use crate::support::{clock, company, http};
+use crate::support::{clock, company, fetch_json, http};
 
 const BOT: &str = "xoxb-1234-5678-demo";
 
@@ -32,14 +32,7 @@ async fn auth_failures_are_http_200_with_ok_false() {
     assert_eq!(body["team_id"], company().slack_team_id.as_str());
     assert!(body["bot_id"].is_string());
 
-    let anonymous: Value = http()
-        .post(format!("{}/auth.test", fake.api_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let anonymous: Value = fetch_json(http().post(format!("{}/auth.test", fake.api_url()))).await;
     assert_eq!(anonymous, json!({"ok": false, "error": "not_authed"}));
     for token in ["xoxp-user-token", "xoxb-invalid-token"] {
         let (status, body) = call(&fake, token, "auth.test", &[]).await;
@@ -95,17 +88,14 @@ async fn conversations_info_finds_channels_and_reports_missing_scope() {
 async fn post_message_records_the_message_and_refuses_where_slack_would() {
     let (_, clock) = clock();
     let fake = SlackFake::start(company(), clock).await.unwrap();
-    let posted: Value = http()
-        .post(format!("{}/chat.postMessage", fake.api_url()))
-        .bearer_auth(BOT)
-        .header("content-type", "application/json; charset=utf-8")
-        .body(json!({"channel": channels::PEOPLE_OPS, "text": "Welcome Ann!"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let posted: Value = fetch_json(
+        http()
+            .post(format!("{}/chat.postMessage", fake.api_url()))
+            .bearer_auth(BOT)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(json!({"channel": channels::PEOPLE_OPS, "text": "Welcome Ann!"}).to_string()),
+    )
+    .await;
     assert_eq!(posted["ok"], true);
     assert_eq!(posted["channel"], channels::PEOPLE_OPS);
     assert!(posted.get("warning").is_none());
@@ -116,17 +106,14 @@ async fn post_message_records_the_message_and_refuses_where_slack_would() {
         (Some("Welcome Ann!"), posted["ts"].as_str().unwrap())
     );
 
-    let no_charset: Value = http()
-        .post(format!("{}/chat.postMessage", fake.api_url()))
-        .bearer_auth(BOT)
-        .header("content-type", "application/json")
-        .body(json!({"channel": "#general", "text": "hi"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let no_charset: Value = fetch_json(
+        http()
+            .post(format!("{}/chat.postMessage", fake.api_url()))
+            .bearer_auth(BOT)
+            .header("content-type", "application/json")
+            .body(json!({"channel": "#general", "text": "hi"}).to_string()),
+    )
+    .await;
     assert_eq!(no_charset["warning"], "missing_charset");
 
     for (channel, text, error) in [

@@ -1,9 +1,11 @@
-//! Shared setup: a company, a manual clock, and an HTTP client that does not follow redirects.
+//! Shared setup: a company, a manual clock, an HTTP client that does not follow redirects, and
+//! the few steps every fake's tests take to send a request and read its answer.
 
 use std::sync::{Arc, OnceLock};
 
 use roster_domain::{Clock, ManualClock};
 use roster_fakes::SampleCompany;
+use serde_json::Value;
 
 /// The 250-person company most tests use: big enough for several pages everywhere.
 pub fn company() -> Arc<SampleCompany> {
@@ -27,4 +29,25 @@ pub fn http() -> reqwest::Client {
 
 pub fn minutes(n: i64) -> chrono::Duration {
     chrono::Duration::minutes(n)
+}
+
+/// Sends `request`; a transport error fails the test.
+pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.unwrap()
+}
+
+/// Sends `request` and reads its JSON body, whatever the status.
+pub async fn fetch_json(request: reqwest::RequestBuilder) -> Value {
+    send(request).await.json().await.unwrap()
+}
+
+/// The query parameter `name` of a redirect's `Location`.
+pub fn redirect_param(redirect: &reqwest::Response, name: &str) -> String {
+    let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
+    location
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap()
+        .1
+        .into_owned()
 }

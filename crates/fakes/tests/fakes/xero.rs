@@ -3,28 +3,43 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
+use roster_domain::ManualClock;
 use roster_fakes::Fault;
 use roster_fakes::xero::{Limits, XeroFake, ops};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{clock, company, http, minutes};
+use crate::support::{clock, company, fetch_json, http, minutes, redirect_param, send};
 
 const SCOPES: &str = "openid email offline_access payroll.employees.read payroll.settings.read";
 const VERIFIER: &str = "a-very-long-pkce-code-verifier-of-at-least-forty-three-characters";
 
-async fn get(fake: &XeroFake, token: &str, path_and_query: &str) -> reqwest::Response {
+/// A fake with ROSTERDEMO connected for `SCOPES`: the clock, the fake and the access token.
+async fn connected() -> (ManualClock, XeroFake, String) {
+    let (manual, clock) = clock();
+    let fake = XeroFake::start(company(), clock).await.unwrap();
+    let token = fake.issue_tokens("ROSTERDEMO", SCOPES).access_token;
+    (manual, fake, token)
+}
+
+/// A payroll request for the connected tenant, without `Accept` (so XML unless added).
+fn payroll(fake: &XeroFake, token: &str, path_and_query: &str) -> reqwest::RequestBuilder {
     http()
-        .get(format!(
-            "{}/payroll.xro/1.0/{path_and_query}",
-            fake.api_url()
-        ))
+        .get(format!("{}/{path_and_query}", fake.payroll_url()))
         .bearer_auth(token)
         .header("xero-tenant-id", fake.tenant_id().to_string())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
+}
+
+async fn get(fake: &XeroFake, token: &str, path_and_query: &str) -> reqwest::Response {
+    send(payroll(fake, token, path_and_query).header("accept", "application/json")).await
+}
+
+async fn status(fake: &XeroFake, token: &str, path_and_query: &str) -> StatusCode {
+    get(fake, token, path_and_query).await.status()
+}
+
+async fn get_json(fake: &XeroFake, token: &str, path_and_query: &str) -> Value {
+    get(fake, token, path_and_query).await.json().await.unwrap()
 }
 
 async fn refresh(fake: &XeroFake, refresh_token: &str) -> reqwest::Response {
@@ -99,15 +114,12 @@ async fn pkce_flow_issues_tokens_that_reach_the_tenant() {
     );
 
     let access = tokens["access_token"].as_str().unwrap();
-    let connections: Value = http()
-        .get(format!("{}/connections", fake.api_url()))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connections: Value = fetch_json(
+        http()
+            .get(format!("{}/connections", fake.api_url()))
+            .bearer_auth(access),
+    )
+    .await;
     assert_eq!(connections[0]["tenantId"], fake.tenant_id().to_string());
     assert_eq!(connections[0]["tenantType"], "ORGANISATION");
     let created = connections[0]["createdDateUtc"].as_str().unwrap();
@@ -116,10 +128,7 @@ async fn pkce_flow_issues_tokens_that_reach_the_tenant() {
         Some(7),
         "seven fractional digits, no zone: {created}"
     );
-    assert_eq!(
-        get(&fake, access, "Employees").await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(status(&fake, access, "Employees").await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -135,13 +144,7 @@ async fn pkce_verifier_mismatch_is_invalid_grant() {
         .send()
         .await
         .unwrap();
-    let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    let code = redirect_param(&redirect, "code");
     let response = http()
         .post(fake.token_url())
         .form(&[
@@ -177,13 +180,7 @@ async fn without_pkce_the_code_needs_the_client_secret_by_basic_auth() {
             .send()
             .await
             .unwrap();
-        let location = url::Url::parse(redirect.headers()["location"].to_str().unwrap()).unwrap();
-        location
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned()
+        redirect_param(&redirect, "code")
     };
     let form = |code: &str| {
         vec![
@@ -340,15 +337,10 @@ async fn unused_refresh_tokens_die_after_sixty_days() {
 
 #[tokio::test]
 async fn access_token_expires_after_thirty_minutes_with_xeros_body() {
-    let (manual, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    assert_eq!(
-        get(&fake, &tokens.access_token, "Employees").await.status(),
-        StatusCode::OK
-    );
+    let (manual, fake, token) = connected().await;
+    assert_eq!(status(&fake, &token, "Employees").await, StatusCode::OK);
     manual.advance(minutes(30));
-    let expired = get(&fake, &tokens.access_token, "Employees").await;
+    let expired = get(&fake, &token, "Employees").await;
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     let body: Value = expired.json().await.unwrap();
     assert_eq!(body["Title"], "Unauthorized");
@@ -379,7 +371,7 @@ async fn revocation_kills_every_token_of_the_grant() {
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees").await.status(),
+        status(&fake, &tokens.access_token, "Employees").await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -390,13 +382,11 @@ async fn revocation_kills_every_token_of_the_grant() {
 
 #[tokio::test]
 async fn tenant_header_must_name_the_connected_tenant() {
-    let (_, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (_, fake, token) = connected().await;
     for tenant in [None, Some("00000000-0000-0000-0000-000000000000")] {
         let mut request = http()
             .get(format!("{}/Employees", fake.payroll_url()))
-            .bearer_auth(&tokens.access_token)
+            .bearer_auth(&token)
             .header("accept", "application/json");
         if let Some(t) = tenant {
             request = request.header("xero-tenant-id", t);
@@ -411,7 +401,7 @@ async fn tenant_header_must_name_the_connected_tenant() {
     }
     fake.disconnect_tenant();
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees").await.status(),
+        status(&fake, &token, "Employees").await,
         StatusCode::FORBIDDEN
     );
 }
@@ -431,10 +421,8 @@ async fn missing_scope_is_authorization_unsuccessful() {
 
 #[tokio::test]
 async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
-    let (_, clock) = clock();
     let company = company();
-    let fake = XeroFake::start(company.clone(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (_, fake, token) = connected().await;
     let in_xero = company
         .people
         .iter()
@@ -443,12 +431,7 @@ async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
     assert!(in_xero > 200 && in_xero < 300, "{in_xero}");
     let mut seen = 0;
     for page in 1..=4 {
-        let response = get(
-            &fake,
-            &tokens.access_token,
-            &format!("Employees?page={page}"),
-        )
-        .await;
+        let response = get(&fake, &token, &format!("Employees?page={page}")).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["Status"], "OK");
@@ -461,11 +444,7 @@ async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
         }
     }
     assert_eq!(seen, in_xero);
-    let first_page: Value = get(&fake, &tokens.access_token, "Employees?page=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first_page: Value = get_json(&fake, &token, "Employees?page=1").await;
     let row = &first_page["Employees"][0];
     assert!(row["DateOfBirth"].as_str().unwrap().ends_with("+0000)/"));
     assert!(
@@ -476,24 +455,19 @@ async fn employees_page_by_one_hundred_in_the_pascal_case_envelope() {
 
 #[tokio::test]
 async fn employee_detail_has_basis_address_bank_and_super_joined_to_funds() {
-    let (_, clock) = clock();
     let company = company();
-    let fake = XeroFake::start(company.clone(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (_, fake, token) = connected().await;
     let person = company
         .people
         .iter()
         .find(|p| p.super_membership.is_some() && p.home_address.is_some())
         .unwrap();
-    let body: Value = get(
+    let body: Value = get_json(
         &fake,
-        &tokens.access_token,
+        &token,
         &format!("Employees/{}", person.xero_employee_id.unwrap()),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let e = &body["Employees"][0];
     assert_eq!(
         e["TaxDeclaration"]["EmploymentBasis"],
@@ -508,11 +482,7 @@ async fn employee_detail_has_basis_address_bank_and_super_joined_to_funds() {
         person.bank_accounts[0].bsb.as_str()
     );
     let fund_id = e["SuperMemberships"][0]["SuperFundID"].as_str().unwrap();
-    let funds: Value = get(&fake, &tokens.access_token, "Superfunds")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let funds: Value = get_json(&fake, &token, "Superfunds").await;
     assert!(
         funds["SuperFunds"]
             .as_array()
@@ -523,7 +493,7 @@ async fn employee_detail_has_basis_address_bank_and_super_joined_to_funds() {
 
     let missing = get(
         &fake,
-        &tokens.access_token,
+        &token,
         "Employees/4ff1e5cc-9835-40d5-bb18-09fdb118db9c",
     )
     .await;
@@ -532,19 +502,14 @@ async fn employee_detail_has_basis_address_bank_and_super_joined_to_funds() {
 
 #[tokio::test]
 async fn where_filters_and_a_bad_where_is_an_api_exception() {
-    let (_, clock) = clock();
     let company = company();
-    let fake = XeroFake::start(company.clone(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    let terminated: Value = get(
+    let (_, fake, token) = connected().await;
+    let terminated: Value = get_json(
         &fake,
-        &tokens.access_token,
+        &token,
         "Employees?where=Status%3D%3D%22TERMINATED%22",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let expected = company
         .people
         .iter()
@@ -552,12 +517,7 @@ async fn where_filters_and_a_bad_where_is_an_api_exception() {
         .count();
     assert_eq!(terminated["Employees"].as_array().unwrap().len(), expected);
 
-    let bad = get(
-        &fake,
-        &tokens.access_token,
-        "Employees?where=hi%3D%3D%22x%22",
-    )
-    .await;
+    let bad = get(&fake, &token, "Employees?where=hi%3D%3D%22x%22").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["ErrorNumber"], 16);
@@ -570,16 +530,8 @@ async fn where_filters_and_a_bad_where_is_an_api_exception() {
 
 #[tokio::test]
 async fn without_accept_json_the_payroll_api_answers_xml() {
-    let (_, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
-    let response = http()
-        .get(format!("{}/Employees", fake.payroll_url()))
-        .bearer_auth(&tokens.access_token)
-        .header("xero-tenant-id", fake.tenant_id().to_string())
-        .send()
-        .await
-        .unwrap();
+    let (_, fake, token) = connected().await;
+    let response = send(payroll(&fake, &token, "Employees")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]
@@ -598,11 +550,9 @@ async fn without_accept_json_the_payroll_api_answers_xml() {
 
 #[tokio::test]
 async fn sixty_calls_a_minute_then_429_until_the_window_moves() {
-    let (manual, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (manual, fake, token) = connected().await;
     for i in 0..60 {
-        let response = get(&fake, &tokens.access_token, "Superfunds").await;
+        let response = get(&fake, &token, "Superfunds").await;
         assert_eq!(response.status(), StatusCode::OK, "call {i}");
         assert_eq!(
             response.headers()["x-minlimit-remaining"],
@@ -612,7 +562,7 @@ async fn sixty_calls_a_minute_then_429_until_the_window_moves() {
         assert!(response.headers().contains_key("x-appminlimit-remaining"));
         manual.advance(chrono::Duration::milliseconds(500));
     }
-    let limited = get(&fake, &tokens.access_token, "Superfunds").await;
+    let limited = get(&fake, &token, "Superfunds").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["x-rate-limit-problem"], "minute");
     assert_eq!(
@@ -621,12 +571,7 @@ async fn sixty_calls_a_minute_then_429_until_the_window_moves() {
         "the oldest call leaves the window 30 s from now"
     );
     manual.advance(chrono::Duration::seconds(30));
-    assert_eq!(
-        get(&fake, &tokens.access_token, "Superfunds")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(status(&fake, &token, "Superfunds").await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -642,9 +587,7 @@ async fn daily_limit_names_the_day_problem() {
     let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
     for _ in 0..3 {
         assert_eq!(
-            get(&fake, &tokens.access_token, "Superfunds")
-                .await
-                .status(),
+            status(&fake, &tokens.access_token, "Superfunds").await,
             StatusCode::OK
         );
     }
@@ -654,16 +597,14 @@ async fn daily_limit_names_the_day_problem() {
     manual.advance(chrono::Duration::days(1));
     let fresh = fake.issue_tokens("ROSTERDEMO", SCOPES);
     assert_eq!(
-        get(&fake, &fresh.access_token, "Superfunds").await.status(),
+        status(&fake, &fresh.access_token, "Superfunds").await,
         StatusCode::OK
     );
 }
 
 #[tokio::test]
 async fn a_sixth_concurrent_call_is_refused() {
-    let (_, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (_, fake, token) = connected().await;
     fake.inject(Fault::Slow {
         operation: ops::EMPLOYEES.into(),
         delay: Duration::from_millis(300),
@@ -671,11 +612,7 @@ async fn a_sixth_concurrent_call_is_refused() {
     });
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..6 {
-        let request = http()
-            .get(format!("{}/Employees", fake.payroll_url()))
-            .bearer_auth(&tokens.access_token)
-            .header("xero-tenant-id", fake.tenant_id().to_string())
-            .header("accept", "application/json");
+        let request = payroll(&fake, &token, "Employees").header("accept", "application/json");
         calls.spawn(async move { request.send().await.unwrap().status() });
     }
     let statuses = calls.join_all().await;
@@ -697,37 +634,27 @@ async fn a_sixth_concurrent_call_is_refused() {
 
 #[tokio::test]
 async fn injected_faults_fail_pages_statuses_and_bodies() {
-    let (_, clock) = clock();
-    let fake = XeroFake::start(company(), clock).await.unwrap();
-    let tokens = fake.issue_tokens("ROSTERDEMO", SCOPES);
+    let (_, fake, token) = connected().await;
     fake.inject(Fault::FailPage {
         operation: ops::EMPLOYEES.into(),
         page: 2,
         status: 500,
     });
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees?page=1")
-            .await
-            .status(),
+        status(&fake, &token, "Employees?page=1").await,
         StatusCode::OK
     );
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees?page=2")
-            .await
-            .status(),
+        status(&fake, &token, "Employees?page=2").await,
         StatusCode::INTERNAL_SERVER_ERROR
     );
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees?page=2")
-            .await
-            .status(),
+        status(&fake, &token, "Employees?page=2").await,
         StatusCode::INTERNAL_SERVER_ERROR
     );
     fake.clear_faults();
     assert_eq!(
-        get(&fake, &tokens.access_token, "Employees?page=2")
-            .await
-            .status(),
+        status(&fake, &token, "Employees?page=2").await,
         StatusCode::OK
     );
 
@@ -737,24 +664,17 @@ async fn injected_faults_fail_pages_statuses_and_bodies() {
         times: 1,
     });
     assert_eq!(
-        get(&fake, &tokens.access_token, "Superfunds")
-            .await
-            .status(),
+        status(&fake, &token, "Superfunds").await,
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_eq!(
-        get(&fake, &tokens.access_token, "Superfunds")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(status(&fake, &token, "Superfunds").await, StatusCode::OK);
 
     fake.inject(Fault::RateLimitBurst {
         operation: ops::SUPERFUNDS.into(),
         times: 1,
         retry_after_secs: 7,
     });
-    let burst = get(&fake, &tokens.access_token, "Superfunds").await;
+    let burst = get(&fake, &token, "Superfunds").await;
     assert_eq!(burst.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(burst.headers()["retry-after"], "7");
 
@@ -762,11 +682,7 @@ async fn injected_faults_fail_pages_statuses_and_bodies() {
         operation: ops::EMPLOYEES.into(),
         times: 1,
     });
-    let body: Value = get(&fake, &tokens.access_token, "Employees")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = get_json(&fake, &token, "Employees").await;
     assert!(
         body["Employees"][0]["EmployeeID"].is_number(),
         "wrong-typed id"
