@@ -280,9 +280,9 @@ pub(crate) async fn get_superfund(
 }
 
 /// Applies `where`, `order` and `page` to `items`, rendering as few as each needs: only the
-/// page's rows without a clause, the rows up to the page's end with a `where`, and all
-/// matching rows only when `order` must sort them. So paging through 100,000 employees
-/// renders each one once, not once per page.
+/// page's rows without a clause, the rows up to the page's end with a `where` (it reads the
+/// rendered fields), and every row only when `order` must sort them. So paging plainly
+/// through 100,000 employees renders each one once, not once per page.
 fn select<'a, T: 'a>(
     items: impl Iterator<Item = &'a T>,
     render: impl Fn(&T) -> Value,
