@@ -68,24 +68,13 @@ pub enum SecretKeys {
     Many(Vec<String>),
 }
 
-/// Every setting's name, for the environment overlay and the unknown-name warning.
-const KEYS: &[&str] = &[
+/// Every other setting's name; with [`PROVIDER_URL_KEYS`], all of them (see [`all_keys`]).
+const OTHER_KEYS: &[&str] = &[
     "listen",
     "data_dir",
     "database_url",
     "secret_key",
     "public_url",
-    "xero_login_url",
-    "xero_identity_url",
-    "xero_api_url",
-    "productive_api_url",
-    "google_token_url",
-    "google_directory_url",
-    "google_calendar_url",
-    "slack_api_url",
-    "remote_api_url",
-    "remote_sandbox_api_url",
-    "scrapin_api_url",
     "xero_client_id",
     "xero_client_secret",
     "people_ttl",
@@ -94,6 +83,11 @@ const KEYS: &[&str] = &[
     "log",
     "log_format",
 ];
+
+/// Every setting's name, for the environment overlay and the unknown-name warning.
+fn all_keys() -> impl Iterator<Item = &'static str> {
+    OTHER_KEYS.iter().chain(PROVIDER_URL_KEYS).copied()
+}
 
 /// Variables with the prefix that are not settings but are known to the tooling.
 const NOT_SETTINGS: &[&str] = &["ROSTER_TEST_DATABASE_URL"];
@@ -191,7 +185,7 @@ pub fn warnings(sources: &Sources) -> Vec<String> {
         .env
         .keys()
         .filter(|k| !NOT_SETTINGS.contains(&k.as_str()))
-        .filter(|k| !KEYS.iter().any(|key| env_name(key) == **k))
+        .filter(|k| !all_keys().any(|key| env_name(key) == **k))
         .map(|k| format!("ignoring unknown environment variable {k}"))
         .collect()
 }
@@ -209,9 +203,9 @@ impl Config {
             None => FileConfig::default(),
         };
         let mut raw = to_map(&file)?;
-        for key in KEYS {
+        for key in all_keys() {
             if let Some(v) = sources.env.get(&env_name(key)) {
-                raw.insert((*key).to_owned(), v.clone());
+                raw.insert(key.to_owned(), v.clone());
             }
         }
         Self::from_map(&raw)

@@ -44,6 +44,29 @@ impl Drop for Running {
     }
 }
 
+/// A free loopback port (racy in theory; the OS does not reuse it at once).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `roster serve` with `config` and `env`, and its stderr lines.
+fn start_serve(
+    config: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (
+    Running,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
+    let mut cmd = roster(&["--config", config.to_str().unwrap(), "serve"]);
+    cmd.envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    let mut running = Running(cmd.spawn().unwrap());
+    let lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
+    (running, lines)
+}
+
 #[test]
 fn serve_refuses_to_start_without_a_secret_key_and_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -161,19 +184,9 @@ fn admin_commands_create_a_user_and_print_only_a_token() {
 #[test]
 fn serve_logs_json_lines_carrying_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let path = config_file(dir.path(), &format!("listen = \"127.0.0.1:{port}\"\n"));
-    let child = roster(&["--config", path.to_str().unwrap(), "serve"])
-        .env("ROSTER_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
-    let mut lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
+    let (_running, mut lines) = start_serve(&path, &[("ROSTER_LOG_FORMAT", "json")]);
     // Wait until it listens (the log says so), then make one request.
     loop {
         let line = lines.next().expect("serve exited").unwrap();
@@ -273,22 +286,13 @@ fn demo_prints_one_json_line_and_its_tokens_work() {
 #[test]
 fn with_auto_migrate_off_serve_is_not_ready_until_roster_migrate_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let path = config_file(
         dir.path(),
         &format!("listen = \"127.0.0.1:{port}\"\nauto_migrate = false\n"),
     );
     let cfg = path.to_str().unwrap();
-    let child = roster(&["--config", cfg, "serve"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
-    let mut lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
+    let (_running, mut lines) = start_serve(&path, &[]);
     while !lines
         .next()
         .expect("serve exited")
