@@ -60,7 +60,9 @@ impl App {
             iss: ISSUER.to_owned(),
             sub: user.to_string(),
             iat: now.timestamp(),
-            exp: expires_at.timestamp(),
+            // `exp` is whole seconds; round up so a token lives at least its `ttl` (a `1s`
+            // token issued at x.9 must not die a tenth of a second later).
+            exp: expires_at.timestamp() + i64::from(expires_at.timestamp_subsec_nanos() > 0),
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let token = jsonwebtoken::encode(

@@ -96,8 +96,14 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut org = tx.org(caller.org_id());
         let current = org.get_user(target).await?;
+        if patch.field_names().is_empty() {
+            // Nothing to change: nothing written, nothing audited.
+            tx.rollback().await?;
+            return Ok(current);
+        }
         let mut membership = current.membership.clone();
         if let Some(level) = patch.access_level {
+            org.lock_memberships().await?;
             let executives = org.count_executives().await?;
             check_last_executive(caller.user.id, &membership, level, executives)?;
             membership.access_level = level;

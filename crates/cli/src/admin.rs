@@ -27,6 +27,7 @@ pub enum AdminCommand {
     },
     /// Print a bearer token for a user on stdout, and nothing else.
     IssueToken {
+        /// The email of an existing user.
         #[arg(long)]
         email: String,
         /// How long the token works: 90s, 30m, 8h, 7d.

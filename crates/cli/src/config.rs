@@ -190,6 +190,30 @@ pub fn warnings(sources: &Sources) -> Vec<String> {
         .collect()
 }
 
+/// A TOML error by line and column, without the excerpt of the file that toml's own
+/// message quotes: that line may hold the secret key or the Xero client secret.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let at = e.span().map_or_else(String::new, |span| {
+        let before = text.get(..span.start).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        // Name the key of that line (never its value) when it is a plain one.
+        let key = text
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| {
+                !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+            .map_or_else(String::new, |k| format!(" ({k})"));
+        format!(" at line {line}, column {column}{key}")
+    });
+    anyhow!("{}{at}: {}", path.display(), e.message().trim_end())
+}
+
 fn env_name(key: &str) -> String {
     format!("ROSTER_{}", key.to_ascii_uppercase())
 }
@@ -197,9 +221,7 @@ fn env_name(key: &str) -> String {
 impl Config {
     pub fn from_sources(sources: &Sources) -> Result<Self> {
         let file: FileConfig = match &sources.file {
-            Some((path, text)) => {
-                toml::from_str(text).map_err(|e| anyhow!("{}: {e}", path.display()))?
-            }
+            Some((path, text)) => toml::from_str(text).map_err(|e| toml_error(path, text, &e))?,
             None => FileConfig::default(),
         };
         let mut raw = to_map(&file)?;
@@ -312,7 +334,14 @@ impl Config {
             people_ttl,
             mass_removal_threshold,
             auto_migrate,
-            log: get("log").unwrap_or_else(|| "info".to_owned()),
+            log: match get("log") {
+                Some(v) => {
+                    tracing_subscriber::EnvFilter::try_new(&v)
+                        .map_err(|e| anyhow!("{}: {v:?} is not a log filter: {e}", name("log")))?;
+                    v
+                }
+                None => "info".to_owned(),
+            },
             log_format,
         })
     }
@@ -388,6 +417,21 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_file_is_reported_by_line_without_quoting_it() {
+        let canary = "c2VjcmV0LWNhbmFyeS1rZXktbWF0ZXJpYWwtMzI=";
+        for text in [
+            format!("listen = \"127.0.0.1:1\"\nsecret_key = \"{canary}"),
+            format!("listen = \"127.0.0.1:1\"\nxero_client_secret = {canary}"),
+        ] {
+            let err = Config::from_sources(&sources(Some(&text), &[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("roster.toml at line 2"), "{err}");
+            assert!(!err.contains(canary), "{err}");
+        }
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let c = Config::from_sources(&sources(
             Some("listen = \"127.0.0.1:9000\"\npeople_ttl = \"1h\"\nsecret_key = [\"a\", \"b\"]"),
@@ -441,6 +485,7 @@ mod tests {
                 vec![],
                 "mass_removal_threshold",
             ),
+            (None, vec![("ROSTER_LOG", "warn,=[")], "ROSTER_LOG"),
         ] {
             let err = Config::from_sources(&sources(file, &env))
                 .unwrap_err()

@@ -211,6 +211,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     let mut f = opts
         .open(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // `mode` applies only when the file is created; a reused one may have been wider.
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }

@@ -259,6 +259,12 @@ fn demo_prints_one_json_line_and_its_tokens_work() {
     }
     // The written configuration drives the admin commands against the running demo.
     let cfg = data.join("roster.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "roster.toml holds the secret key: {mode:o}");
+    }
     let out = roster(&[
         "--config",
         cfg.to_str().unwrap(),

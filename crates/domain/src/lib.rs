@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod clock;
+pub mod dates;
 pub mod duration;
 pub mod email;
 pub mod enums;

@@ -258,7 +258,9 @@ impl Shape {
         let members = size - contractors;
         // About one head per twelve people, managers and leads so that spans stay between
         // two and eight for demo sizes; every upper person gets at least one report.
-        let heads = members.div_ceil(12).clamp(2, DEPARTMENTS.len());
+        // A company of ten to thirteen has one head, which leaves the staff needed for a
+        // leaver, an EOR hire and the two-person cycle beside the five levels.
+        let heads = members.div_ceil(12).clamp(1, DEPARTMENTS.len());
         let managers = heads.max(members / 10);
         let leads = managers.max(members / 5);
         let staff = members - 1 - heads - managers - leads;
@@ -334,6 +336,9 @@ impl SampleCompany {
                     index,
                     level,
                     contractor,
+                    // One payroll record without an email, whatever the seed: matching must
+                    // cope with it at every size.
+                    without_email: index == shape.first_contractor(),
                     role,
                     domain: &domain,
                     funds: &super_funds,
@@ -526,6 +531,7 @@ struct PersonPlan<'a> {
     index: usize,
     level: Level,
     contractor: bool,
+    without_email: bool,
     role: Role,
     domain: &'a str,
     funds: &'a [SampleSuperFund],
@@ -541,6 +547,7 @@ fn generate_person(
         index,
         level,
         contractor,
+        without_email,
         role,
         domain,
         funds,
@@ -585,7 +592,8 @@ fn generate_person(
     };
 
     let email = if contractor {
-        rng.gen_bool(0.5)
+        // Draw even when the answer is forced, so the rest of the company stays the same.
+        (rng.gen_bool(0.5) && !without_email)
             .then(|| emails.claim(first_ascii, &format!("{last_ascii}consulting.test")))
     } else {
         let local_first = match &preferred_name {
@@ -1074,6 +1082,32 @@ mod tests {
         );
         assert_eq!(c.depth(), 5);
         assert!(c.domain.ends_with(".example"));
+    }
+
+    #[test]
+    fn every_size_from_the_smallest_has_all_the_mess() {
+        for size in (MIN_SIZE..=40).chain([60, 100, 250]) {
+            for seed in [1, 2, 7] {
+                let c = SampleCompany::generate(seed, size);
+                let case = format!("seed {seed}, size {size}");
+                assert_eq!(c.people.len(), size, "{case}");
+                assert!(c.depth() >= 4, "{case}: depth {}", c.depth());
+                assert_eq!(c.manager_cycles().len(), 1, "{case}: one cycle");
+                assert!(
+                    c.people.iter().any(|p| p.email.is_none()),
+                    "{case}: no email"
+                );
+                assert!(c.people.iter().any(|p| p.is_leaver), "{case}: leaver");
+                assert!(c.people.iter().any(|p| p.is_remote()), "{case}: EOR");
+                assert!(
+                    c.people
+                        .iter()
+                        .any(|p| p.is_contractor && p.productive_id.is_none()),
+                    "{case}: payroll only"
+                );
+                assert!(c.squads.len() >= 2, "{case}: squads");
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::config::{ProviderUrls, endpoint};
 use crate::error::Error;
 use crate::http::{Http, Request, Response, Retry, Verdict, classify_common, now};
 use crate::oauth::{TokenWire, classify_token_endpoint};
+use crate::paging::PageGuard;
 use crate::wire::{list, opt_text};
 
 const P: Provider = Provider::GoogleWorkspace;
@@ -161,12 +162,17 @@ impl GoogleWorkspaceClient {
     pub async fn users(&self) -> Result<Vec<GoogleUser>, Error> {
         let mut all = Vec::new();
         let mut page_token: Option<String> = None;
+        let mut guard = PageGuard::new(P, "google.users");
         loop {
+            guard.next_page()?;
             let (users, next) = self.users_page(page_token.as_deref()).await?;
             all.extend(users);
             // The last page has no `nextPageToken` (spec/providers.md, Directory "Answer").
             match next {
-                Some(t) if !t.is_empty() => page_token = Some(t),
+                Some(t) if !t.is_empty() => {
+                    guard.check_advances("nextPageToken", Some(&t))?;
+                    page_token = Some(t);
+                }
                 _ => break,
             }
         }

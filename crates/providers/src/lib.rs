@@ -5,6 +5,7 @@ pub mod error;
 pub mod google;
 pub mod http;
 pub mod oauth;
+mod paging;
 pub mod productive;
 pub mod redact;
 pub mod remote;

@@ -18,6 +18,7 @@ use url::Url;
 use crate::config::{ProviderUrls, endpoint};
 use crate::error::Error;
 use crate::http::{Http, Request, Response, Verdict, classify_common};
+use crate::paging::PageGuard;
 use crate::redact::fingerprint;
 use crate::wire::{opt_email, opt_text};
 
@@ -210,13 +211,14 @@ impl ProductiveClient {
         filters: &[(&str, &str)],
     ) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
-        for number in 1u32.. {
+        let mut guard = PageGuard::new(P, operation);
+        loop {
+            let number = guard.next_page()?;
             let page: Document<T> = self.get_page(operation, path, filters, number).await?;
-            let done = page.data.is_empty()
-                || page
-                    .meta
-                    .as_ref()
-                    .is_none_or(|m| m.current_page >= m.total_pages);
+            // Every list answer carries `meta` (spec/providers.md, Productive "Paging"); without
+            // it the listing could stop early and a sync would retire people who are there.
+            guard.check_number("meta.current_page", number, page.meta.current_page)?;
+            let done = page.data.is_empty() || page.meta.current_page >= page.meta.total_pages;
             all.extend(page.data);
             if done {
                 break;
@@ -278,8 +280,7 @@ fn error_detail(resp: &Response) -> String {
 #[derive(Deserialize)]
 struct Document<T> {
     data: Vec<T>,
-    #[serde(default)]
-    meta: Option<Meta>,
+    meta: Meta,
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use url::Url;
 use crate::config::{ProviderUrls, endpoint};
 use crate::error::Error;
 use crate::http::{Http, Request, Response, Verdict, classify_common};
+use crate::paging::PageGuard;
 use crate::redact::fingerprint;
 use crate::wire::{list, opt_email, opt_text};
 
@@ -147,7 +148,9 @@ impl RemoteClient {
     ) -> Result<Vec<RemoteEmployment>, Error> {
         let mut all = Vec::new();
         let size = REMOTE_PAGE_SIZE.to_string();
-        for page in 1u32.. {
+        let mut guard = PageGuard::new(P, "remote.employments");
+        loop {
+            let page = guard.next_page()?;
             let number = page.to_string();
             let mut query = vec![("page", number.as_str()), ("page_size", size.as_str())];
             if let Some(id) = company_id {
@@ -157,6 +160,9 @@ impl RemoteClient {
                 .get("remote.employments", "/v1/employments", &query)
                 .await?;
             let p = wire.data;
+            // A page without its numbers would end the listing early and silently; the
+            // fields are required (spec/providers.md, Remote "Employments").
+            guard.check_number("data.current_page", page, p.current_page)?;
             let done = p.employments.is_empty() || p.current_page >= p.total_pages;
             all.extend(p.employments.into_iter().map(Into::into));
             if done {
@@ -262,9 +268,7 @@ struct CompanyWire {
 struct EmploymentsPage {
     #[serde(default, deserialize_with = "list")]
     employments: Vec<EmploymentWire>,
-    #[serde(default)]
     current_page: u32,
-    #[serde(default)]
     total_pages: u32,
 }
 

@@ -25,6 +25,7 @@ use crate::config::{ProviderUrls, endpoint};
 use crate::error::{Error, ErrorKind};
 use crate::http::{Http, Request, Response, Retry, Verdict, classify_common, now};
 use crate::oauth::{OAuthTokens, Pkce, TokenWire, classify_token_endpoint};
+use crate::paging::PageGuard;
 
 const P: Provider = Provider::Xero;
 
@@ -306,8 +307,14 @@ impl XeroClient {
         modified_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<XeroEmployee>, Error> {
         let mut all = Vec::new();
-        for page in 1u32.. {
+        let mut guard = PageGuard::new(P, "xero.employees");
+        loop {
+            let page = guard.next_page()?;
             let rows = self.employees_page(access, page, modified_since).await?;
+            // Xero's pages carry no number, so a full page equal to the one before means
+            // `page` was ignored: refuse rather than loop.
+            let first = rows.first().map(|e| e.employee_id.to_string());
+            guard.check_advances("Employees", first.as_deref())?;
             let last = rows.len() < XERO_PAGE_SIZE;
             all.extend(rows);
             if last {
@@ -367,13 +374,22 @@ impl XeroClient {
         access: &XeroTenantAccess<'_>,
     ) -> Result<Vec<SuperFund>, Error> {
         let mut all = Vec::new();
-        for page in 1u32.. {
+        let mut guard = PageGuard::new(P, "xero.superfunds");
+        loop {
+            let page = guard.next_page()?;
             let url = endpoint(&self.api_url, "/payroll.xro/1.0/Superfunds");
             let req = Self::payroll_get("xero.superfunds", url, access)
                 .query(&[("page", &page.to_string())]);
             let envelope: SuperFundsEnvelope = self.http.send_json(&req, classify).await?;
             let last = envelope.super_funds.len() < XERO_PAGE_SIZE;
-            all.extend(envelope.super_funds.into_iter().map(SuperFund::from));
+            let funds: Vec<SuperFund> = envelope
+                .super_funds
+                .into_iter()
+                .map(SuperFund::from)
+                .collect();
+            let first = funds.first().map(|f| f.id.to_string());
+            guard.check_advances("SuperFunds", first.as_deref())?;
+            all.extend(funds);
             if last {
                 break;
             }

@@ -40,11 +40,14 @@ impl FromRequestParts<AppState> for Authed {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
-        let active = match parts.headers.get(ACTIVE_ORG) {
-            Some(v) => Some(
-                v.to_str()
-                    .map_err(|_| ApiError::Forbidden("unknown organization".to_owned()))?,
-            ),
+        // A header that is not text names no organization the caller belongs to. It must
+        // still not hide a bad token: that is a 401 whatever the header says.
+        let active = match parts.headers.get(ACTIVE_ORG).map(|v| v.to_str()) {
+            Some(Ok(v)) => Some(v),
+            Some(Err(_)) => {
+                state.app.verify_token(token).await?;
+                return Err(ApiError::Forbidden("unknown organization".to_owned()));
+            }
             None => None,
         };
         let mut caller = state.app.authenticate(token, active).await?;
@@ -114,17 +117,50 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::Invalid(vec![FieldError::new(
-            field,
-            clean_serde_message(&e.into_inner().to_string()),
-        )])
+        let message = clean_serde_message(&e.into_inner().to_string());
+        // An unknown field's path is the field itself (`acess_level`): the caller's text,
+        // echoed only when short.
+        let field = if path == "." || path.chars().count() > 200 {
+            "body".to_owned()
+        } else {
+            path
+        };
+        ApiError::Invalid(vec![FieldError::new(field, message)])
     })
 }
 
 /// serde's messages end with a position that means nothing for a `Value`; drop it.
+/// Messages quote the caller's text (an unknown field's name), so they are also capped.
 fn clean_serde_message(msg: &str) -> String {
-    msg.split(" at line ").next().unwrap_or(msg).to_owned()
+    const MAX_MESSAGE_CHARS: usize = 300;
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if msg.chars().count() <= MAX_MESSAGE_CHARS {
+        msg.to_owned()
+    } else {
+        let mut short: String = msg.chars().take(MAX_MESSAGE_CHARS).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// A path segment as text. axum's own extractor answers a segment that is not UTF-8
+/// (`%FF`) with a plain-text 400; such a segment names nothing, so here it is a 404 problem.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Self(v))
+            .map_err(|_| ApiError::NotFound("resource".to_owned()))
+    }
 }
 
 /// A path id: anything that is not a UUID names nothing, so it is a 404.

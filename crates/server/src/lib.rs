@@ -40,9 +40,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin_users::router())
         .merge(routes::admin_permissions::router())
         .merge(routes::admin_audit::router())
-        .route_layer(axum::middleware::from_fn(middleware::record_metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        // A layer, not a route layer: unknown paths (404) and methods (405) count too.
+        .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     middleware::wrap(api)

@@ -43,6 +43,7 @@ pub(crate) fn wrap(router: Router) -> Router {
     router.layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION, axum::http::header::COOKIE]))
+            .layer(axum::middleware::map_request(drop_unsafe_request_id))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -73,6 +74,32 @@ pub(crate) fn wrap(router: Router) -> Router {
                 ApiError::Internal(format!("handler panicked: {what}")).into_response()
             })),
     )
+}
+
+/// The longest caller-chosen request id kept; longer ones are replaced.
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// Whether a caller's `x-request-id` may be kept: it lands in every log line and in the audit
+/// log, so only short ids of URL-safe characters are (a UUID, a ULID, `req-42`).
+fn is_safe_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_CHARS
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Removes an unsafe `x-request-id`, so the next layer gives the request a fresh one.
+async fn drop_unsafe_request_id(mut req: Request) -> Request {
+    let unsafe_id = req
+        .headers()
+        .get_all(REQUEST_ID)
+        .iter()
+        .any(|v| !is_safe_request_id(v.as_bytes()));
+    if unsafe_id || req.headers().get_all(REQUEST_ID).iter().count() > 1 {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
 }
 
 /// Counts and times every matched request by route template (never the raw path, whose
@@ -121,5 +148,29 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["code"], "internal_error");
         assert!(!String::from_utf8_lossy(&body).contains("secret internal detail"));
+    }
+
+    #[tokio::test]
+    async fn a_sane_request_id_is_kept_and_anything_else_replaced() {
+        let long = "a".repeat(MAX_REQUEST_ID_CHARS + 1);
+        for (sent, kept) in [
+            ("req-42", true),
+            ("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", true),
+            ("a b", false),
+            ("x;y", false),
+            ("<script>", false),
+            (long.as_str(), false),
+        ] {
+            let app = wrap(Router::new().route("/ok", get(|| async { "ok" })));
+            let req = Request::builder()
+                .uri("/ok")
+                .header("x-request-id", sent)
+                .body(Body::empty())
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            let echoed = res.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(echoed == sent, kept, "{sent:?} → {echoed:?}");
+            assert!(is_safe_request_id(echoed.as_bytes()), "{echoed}");
+        }
     }
 }

@@ -253,6 +253,19 @@ impl OrgTx<'_> {
         }
     }
 
+    /// Serializes changes to this organization's memberships until the transaction ends, so
+    /// two executives demoting themselves at once cannot both see the other still there.
+    /// PostgreSQL locks the organization's row; SQLite's write transactions are already
+    /// serial (`BEGIN IMMEDIATE`), and the same statement is a no-op there.
+    pub async fn lock_memberships(&mut self) -> Result<()> {
+        execute!(
+            self.tx,
+            "UPDATE organizations SET slug = slug WHERE org_id = $1",
+            self.org.as_uuid()
+        )?;
+        Ok(())
+    }
+
     pub async fn count_executives(&mut self) -> Result<i64> {
         Ok(scalar!(
             self.tx,

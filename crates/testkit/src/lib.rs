@@ -144,6 +144,14 @@ impl Call<'_> {
         self
     }
 
+    /// A header whose value is bytes that need not be text.
+    #[must_use]
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let value = reqwest::header::HeaderValue::from_bytes(value).expect("a header value");
+        self.req = self.req.header(name, value);
+        self
+    }
+
     #[must_use]
     pub fn json(mut self, body: &Value) -> Self {
         self.req = self.req.json(body);

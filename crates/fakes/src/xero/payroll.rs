@@ -466,9 +466,16 @@ impl<'a> Lexer<'a> {
     }
     fn eat_word(&mut self, word: &str) -> bool {
         let rest = self.rest();
-        let matched = rest.len() >= word.len()
-            && rest[..word.len()].eq_ignore_ascii_case(word)
-            && rest[word.len()..].starts_with(|c: char| c.is_whitespace() || c == '(');
+        // Compare bytes: the clause is caller input, and slicing the str at `word.len()`
+        // could land inside a multi-byte character.
+        let matched = rest
+            .as_bytes()
+            .get(..word.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(word.as_bytes()))
+            && rest
+                .as_bytes()
+                .get(word.len())
+                .is_some_and(|&b| b.is_ascii_whitespace() || b == b'(');
         if matched {
             self.at += word.len();
         }
@@ -798,6 +805,31 @@ mod tests {
                 Some(message),
                 "{clause}"
             );
+        }
+    }
+
+    #[test]
+    fn where_clauses_with_any_text_are_refused_without_panicking() {
+        // Multi-byte characters right where a keyword would end used to split a char.
+        for clause in [
+            "Status==\"ACTIVE\" ABé",
+            "Status==\"ACTIVE\" ANé",
+            "Status==\"ACTIVE\" \u{1F600}\u{1F600}",
+            "é",
+            "Status==GUID(é",
+            "\"",
+        ] {
+            assert!(
+                Where::parse(clause, "Employee", EMPLOYEE_FIELDS).is_err(),
+                "{clause}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_where_clause_parses_or_fails_without_panicking(clause in "\\PC{0,40}") {
+            let _ = Where::parse(&clause, "Employee", EMPLOYEE_FIELDS);
         }
     }
 

@@ -226,8 +226,14 @@ impl Budget {
     }
 }
 
+/// The longest wait Roster ever plans with. A provider's header asking for more (a hostile or
+/// broken `Retry-After: 99999999999999`) is read as this, which outlasts every time budget,
+/// so the call fails as rate-limited instead of overflowing the clock arithmetic.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// A wait as a chrono duration, capped at [`MAX_WAIT`] so `now + wait` cannot overflow.
 pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+    chrono::Duration::from_std(d.min(MAX_WAIT)).unwrap_or(chrono::Duration::days(7))
 }
 
 pub(crate) fn to_std(d: chrono::Duration) -> Duration {

@@ -9,16 +9,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::budget::MAX_WAIT;
+
 /// Parses a `Retry-After` value: whole seconds, or an HTTP-date relative to `now` (a date in
 /// the past means "now"). Anything else is ignored (`None`), and the caller backs off.
+/// Waits are capped at [`MAX_WAIT`]: the value comes from the network.
 pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_WAIT));
     }
     // Some servers send fractional seconds; honour them rather than fall back to a guess.
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if !(secs.is_finite() && secs >= 0.0) {
+            return None;
+        }
+        return Some(Duration::try_from_secs_f64(secs).map_or(MAX_WAIT, |d| d.min(MAX_WAIT)));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
@@ -36,9 +42,9 @@ pub(crate) fn parse_reset_millis(value: &str, now: DateTime<Utc>) -> Option<Dura
     }
     if ms > 1_000_000_000_000 {
         let at = DateTime::from_timestamp_millis(ms)?;
-        return Some((at - now).to_std().unwrap_or(Duration::ZERO));
+        return Some((at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_WAIT));
     }
-    Some(Duration::from_millis(ms.unsigned_abs()))
+    Some(Duration::from_millis(ms.unsigned_abs()).min(MAX_WAIT))
 }
 
 #[cfg(test)]
@@ -62,6 +68,9 @@ mod tests {
                 Some(Duration::from_secs(30)),
             ),
             ("Wed, 21 Oct 2015 07:00:00 GMT", Some(Duration::ZERO)),
+            ("99999999999999999999", Some(MAX_WAIT)),
+            ("1e300", Some(MAX_WAIT)),
+            ("99999999999999", Some(MAX_WAIT)),
             ("soon", None),
             ("-1", None),
             ("", None),
@@ -88,6 +97,17 @@ mod tests {
         fn any_header_value_parses_without_panicking(raw in ".{0,40}") {
             let _ = parse_retry_after(&raw, now());
             let _ = parse_reset_millis(&raw, now());
+        }
+
+        /// Huge numbers are the dangerous input: every wait is capped, so `now + wait` is safe.
+        #[test]
+        fn any_number_gives_a_wait_within_the_cap(secs in proptest::num::u64::ANY, frac in proptest::num::f64::ANY) {
+            for raw in [secs.to_string(), frac.to_string(), format!("{secs}000")] {
+                for wait in [parse_retry_after(&raw, now()), parse_reset_millis(&raw, now())].into_iter().flatten() {
+                    proptest::prop_assert!(wait <= MAX_WAIT, "{raw}");
+                    let _ = now() + super::super::budget::to_chrono(wait);
+                }
+            }
         }
     }
 }

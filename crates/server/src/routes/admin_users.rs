@@ -1,11 +1,12 @@
 //! `/api/admin/users` (executive only): list, update level and employment fields, remove.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json as JsonOut, Router};
 use chrono::NaiveDate;
 use roster_app::Executive;
 use roster_app::users::UserPatch;
+use roster_domain::dates::check_hr_date;
 use roster_domain::model::OrgUser;
 use roster_domain::text::{MAX_TEXT_CHARS, bounded};
 use roster_domain::{AccessLevel, EmploymentBasis, EmploymentStatus, FieldError, Gender, UserId};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{Allowed, Json, parse_id};
+use crate::extract::{Allowed, Json, Path, parse_id};
 use crate::openapi::{AccessLevelDoc, EmploymentBasisDoc, EmploymentStatusDoc, GenderDoc};
 use crate::problem::{ApiError, Problem};
 use crate::routes::OkBody;
@@ -74,8 +75,10 @@ pub struct UserEnvelope {
     pub user: UserBody,
 }
 
-/// `PUT /api/admin/users/:id`: every field optional; `null` clears a nullable field.
+/// `PUT /api/admin/users/:id`: every field optional; `null` clears a nullable field. An
+/// unknown field is a 422 naming it: a misspelt `acess_level` must not be silently ignored.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// Not nullable: a user always has a level.
     #[serde(default, deserialize_with = "present")]
@@ -161,7 +164,15 @@ impl UpdateUser {
             employment_status: self.employment_status,
             employment_basis: self.employment_basis,
             location: bounded_text("location", self.location, &mut errors),
-            start_date: self.start_date,
+            start_date: self.start_date.map(|date| {
+                date.and_then(|d| match check_hr_date("start_date", d) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                })
+            }),
             gender: self.gender,
         };
         if errors.is_empty() {

@@ -177,6 +177,12 @@ async fn malformed_bodies_are_400_and_invalid_values_422_naming_the_field() {
         (json!({"gender": "F"}), "gender"),
         (json!({"start_date": "15/01/2023"}), "start_date"),
         (json!({"start_date": "2023-02-30"}), "start_date"),
+        // chrono reads signed years; PostgreSQL's DATE cannot hold them: a 422, never a 500.
+        (json!({"start_date": "-5000-01-01"}), "start_date"),
+        (json!({"start_date": "+20000-01-01"}), "start_date"),
+        (json!({"start_date": "1850-06-01"}), "start_date"),
+        // A misspelt field is refused, not silently ignored.
+        (json!({"acess_level": "head"}), "acess_level"),
         (json!({"location": "x".repeat(1001)}), "location"),
         (json!({"review_template_id": ["a"]}), "review_template_id"),
         (json!([1, 2]), "body"),
@@ -217,10 +223,15 @@ async fn ids_of_another_organization_or_no_user_are_404() {
         .send()
         .await
         .assert_problem(404, "not_found");
-    for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
+    for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%FF", "%C3%28"] {
         t.put(&format!("/api/admin/users/{bad}"))
             .as_user(exec)
             .json(&json!({}))
+            .send()
+            .await
+            .assert_problem(404, "not_found");
+        t.delete(&format!("/api/admin/users/{bad}"))
+            .as_user(exec)
             .send()
             .await
             .assert_problem(404, "not_found");
@@ -346,4 +357,23 @@ async fn deleting_yourself_is_409() {
         .await
         .assert_problem(409, "conflict");
     assert_eq!(t.get("/api/me").as_user(exec).send().await.status, 200);
+}
+
+#[tokio::test]
+async fn an_empty_update_changes_nothing_and_records_nothing() {
+    let t = spawn().await;
+    let exec = t.world.at("executive");
+    let employee = t.world.at("employee");
+    let before = t.get("/api/admin/audit").as_user(exec).send().await;
+    let a = t
+        .put(&format!("/api/admin/users/{}", employee.user.id))
+        .as_user(exec)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["user"]["access_level"], "employee");
+    assert_eq!(a.body["user"]["id"], employee.user.id.to_string());
+    let after = t.get("/api/admin/audit").as_user(exec).send().await;
+    assert_eq!(after.body["events"], before.body["events"], "no audit event");
 }

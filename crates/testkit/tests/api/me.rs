@@ -67,12 +67,49 @@ async fn missing_malformed_and_foreign_tokens_are_401() {
 }
 
 #[tokio::test]
+async fn an_active_org_header_that_is_not_text_is_403_but_never_hides_a_bad_token() {
+    let t = spawn().await;
+    t.get("/api/me")
+        .as_user(t.world.at("employee"))
+        .header_bytes("x-active-org", b"acme\xff")
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    t.get("/api/me")
+        .token("not-a-token")
+        .header_bytes("x-active-org", b"acme\xff")
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
 async fn tokens_stop_working_at_their_expiry_without_leeway() {
     let t = spawn().await;
     let user = t.world.at("employee").user.clone();
     let token = t.token_for(&user, Duration::seconds(1));
     assert_eq!(t.get("/api/me").token(&token).send().await.status, 200);
     t.clock.advance(Duration::seconds(2));
+    t.get("/api/me")
+        .token(&token)
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_token_lives_at_least_its_ttl_when_issued_mid_second() {
+    let t = spawn().await;
+    let user = t.world.at("employee").user.clone();
+    t.clock.advance(Duration::milliseconds(900));
+    let token = t.token_for(&user, Duration::seconds(1));
+    t.clock.advance(Duration::milliseconds(950));
+    assert_eq!(
+        t.get("/api/me").token(&token).send().await.status,
+        200,
+        "0.95 s into a 1 s token"
+    );
+    t.clock.advance(Duration::milliseconds(1_050));
     t.get("/api/me")
         .token(&token)
         .send()

@@ -78,6 +78,8 @@ async fn metrics_count_requests_by_route_template_and_status() {
         .json(&json!({}))
         .send()
         .await;
+    let unknown = t.get("/api/no-such-thing/secret-looking-path").send().await;
+    assert_eq!(unknown.status, 404);
     let a = t.get("/metrics").send().await;
     assert_eq!(a.status, 200);
     assert!(a.header("content-type").unwrap().starts_with("text/plain"));
@@ -88,4 +90,9 @@ async fn metrics_count_requests_by_route_template_and_status() {
     );
     assert!(!a.text.contains(&id.to_string()), "no ids in labels");
     assert!(a.text.contains("status=\"403\""));
+    assert!(
+        a.text.contains("route=\"unmatched\"") && a.text.contains("status=\"404\""),
+        "unknown paths count, under one label"
+    );
+    assert!(!a.text.contains("secret-looking-path"), "raw paths never become labels");
 }
