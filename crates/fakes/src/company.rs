@@ -1098,7 +1098,7 @@ mod tests {
                     "{case}: no email"
                 );
                 assert!(c.people.iter().any(|p| p.is_leaver), "{case}: leaver");
-                assert!(c.people.iter().any(|p| p.is_remote()), "{case}: EOR");
+                assert!(c.people.iter().any(SamplePerson::is_remote), "{case}: EOR");
                 assert!(
                     c.people
                         .iter()
