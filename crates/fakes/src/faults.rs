@@ -92,7 +92,26 @@ struct LogInner {
     by_operation: BTreeMap<String, OperationCount>,
     total: u64,
     serving: Duration,
+    recent: std::collections::VecDeque<SeenRequest>,
 }
+
+/// The shape of a request a fake saw, for contract tests of the clients' requests: which
+/// route, and the names (never the values, which may be credentials) of its query
+/// parameters and headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub operation: String,
+    pub method: Method,
+    /// The route template as the fake declares it (`/payroll.xro/1.0/Employees/{id}`).
+    pub route: String,
+    pub query_names: Vec<String>,
+    /// Lower-case header names.
+    pub header_names: Vec<String>,
+}
+
+/// How many requests a log keeps for [`CallLog::requests`]: enough for a test's calls, bounded
+/// for a benchmark's hundred thousand.
+const RECENT_REQUESTS: usize = 1_000;
 
 #[derive(Debug, Default, Clone, Copy)]
 struct OperationCount {
@@ -139,6 +158,19 @@ impl CallLog {
 
     pub fn reset(&self) {
         *self.lock() = LogInner::default();
+    }
+
+    /// The most recent requests (up to a thousand), oldest first.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.lock().recent.iter().cloned().collect()
+    }
+
+    fn remember(&self, seen: SeenRequest) {
+        let mut inner = self.lock();
+        if inner.recent.len() == RECENT_REQUESTS {
+            inner.recent.pop_front();
+        }
+        inner.recent.push_back(seen);
     }
 
     fn record(&self, operation: &str, rejected: bool, took: Duration) {
@@ -293,9 +325,26 @@ pub(crate) async fn observe<D: Dialect>(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let Some(operation) = route.and_then(|r| dialect.operation(request.method(), &r)) else {
+    let Some((operation, route)) =
+        route.and_then(|r| Some((dialect.operation(request.method(), &r)?, r)))
+    else {
         return next.run(request).await;
     };
+    dialect.probe().calls.remember(SeenRequest {
+        operation: operation.to_owned(),
+        method: request.method().clone(),
+        route,
+        query_names: url::form_urlencoded::parse(
+            request.uri().query().unwrap_or_default().as_bytes(),
+        )
+        .map(|(k, _)| k.into_owned())
+        .collect(),
+        header_names: request
+            .headers()
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect(),
+    });
     let _slot = match dialect.admit(operation, request.headers()) {
         Ok(slot) => slot,
         Err(refusal) => {

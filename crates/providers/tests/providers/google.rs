@@ -377,3 +377,34 @@ async fn oidc_code_replay_needs_reauth_and_hides_secrets() {
         ],
     );
 }
+
+#[tokio::test]
+async fn google_requests_fit_the_published_discovery_documents() {
+    use crate::request_contract::{discovery_violations, load_json};
+    let g = Google::start(700).await;
+    g.client.users().await.unwrap();
+    g.client
+        .calendar(&g.fake.leave_calendar_id())
+        .await
+        .unwrap();
+    let seen = g.fake.calls().requests();
+    let directory: Vec<_> = seen
+        .iter()
+        .filter(|r| r.route.starts_with("/admin/directory/v1/"))
+        .cloned()
+        .collect();
+    let calendars: Vec<_> = seen
+        .iter()
+        .filter(|r| r.route.starts_with("/calendar/v3/"))
+        .cloned()
+        .collect();
+    assert!(directory.len() >= 2, "two pages: {directory:?}");
+    assert_eq!(calendars.len(), 1);
+    let mut problems =
+        discovery_violations(&load_json("google/admin-directory_v1.json"), &directory);
+    problems.extend(discovery_violations(
+        &load_json("google/calendar-v3.json"),
+        &calendars,
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -11,6 +11,7 @@ mod google;
 mod paging;
 mod productive;
 mod remote;
+mod request_contract;
 mod scrapin;
 mod slack;
 mod support;

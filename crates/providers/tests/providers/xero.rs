@@ -514,3 +514,38 @@ async fn xero_concurrent_detail_calls_stay_within_five_in_flight() {
         "never over Xero's concurrency limit"
     );
 }
+
+#[tokio::test]
+async fn xero_requests_fit_the_published_specs() {
+    use crate::request_contract::{load_yaml, openapi_violations};
+    let x = Xero::start(150).await;
+    let since = x.world.clock.now() - chrono::Duration::days(30);
+    x.client.connections(&x.access).await.unwrap();
+    let employees = x.client.employees(&x.access(), None).await.unwrap();
+    x.client.employees(&x.access(), Some(since)).await.unwrap();
+    x.client
+        .employee(&x.access(), employees[0].employee_id)
+        .await
+        .unwrap();
+    x.client.super_funds(&x.access()).await.unwrap();
+    let seen = x.fake.calls().requests();
+    let (identity, payroll): (Vec<_>, Vec<_>) = seen
+        .into_iter()
+        .filter(|r| {
+            r.route.starts_with("/payroll.xro/") || r.route.eq_ignore_ascii_case("/connections")
+        })
+        .partition(|r| r.route.eq_ignore_ascii_case("/connections"));
+    assert_eq!(identity.len(), 1);
+    assert!(payroll.len() >= 5, "{payroll:?}");
+    let mut problems = openapi_violations(
+        &load_yaml("xero/xero-payroll-au.yaml"),
+        "/payroll.xro/1.0",
+        &payroll,
+    );
+    problems.extend(openapi_violations(
+        &load_yaml("xero/xero-identity.yaml"),
+        "",
+        &identity,
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}

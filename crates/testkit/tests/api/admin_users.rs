@@ -223,7 +223,12 @@ async fn ids_of_another_organization_or_no_user_are_404() {
         .send()
         .await
         .assert_problem(404, "not_found");
-    for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%FF", "%C3%28"] {
+    for bad in [
+        "not-a-uuid",
+        "00000000-0000-0000-0000-000000000000",
+        "%FF",
+        "%C3%28",
+    ] {
         t.put(&format!("/api/admin/users/{bad}"))
             .as_user(exec)
             .json(&json!({}))
@@ -375,5 +380,8 @@ async fn an_empty_update_changes_nothing_and_records_nothing() {
     assert_eq!(a.body["user"]["access_level"], "employee");
     assert_eq!(a.body["user"]["id"], employee.user.id.to_string());
     let after = t.get("/api/admin/audit").as_user(exec).send().await;
-    assert_eq!(after.body["events"], before.body["events"], "no audit event");
+    assert_eq!(
+        after.body["events"], before.body["events"],
+        "no audit event"
+    );
 }

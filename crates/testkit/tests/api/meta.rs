@@ -94,5 +94,8 @@ async fn metrics_count_requests_by_route_template_and_status() {
         a.text.contains("route=\"unmatched\"") && a.text.contains("status=\"404\""),
         "unknown paths count, under one label"
     );
-    assert!(!a.text.contains("secret-looking-path"), "raw paths never become labels");
+    assert!(
+        !a.text.contains("secret-looking-path"),
+        "raw paths never become labels"
+    );
 }
