@@ -19,13 +19,22 @@ struct Migration {
     sqlite: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "schema",
-    common: include_str!("../migrations/0001_schema.sql"),
-    postgres: include_str!("../migrations/0001_schema.postgres.sql"),
-    sqlite: include_str!("../migrations/0001_schema.sqlite.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "schema",
+        common: include_str!("../migrations/0001_schema.sql"),
+        postgres: include_str!("../migrations/0001_schema.postgres.sql"),
+        sqlite: include_str!("../migrations/0001_schema.sqlite.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sign_in",
+        common: include_str!("../migrations/0002_sign_in.sql"),
+        postgres: "",
+        sqlite: "",
+    },
+];
 
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x526f_7374_6572; // "Roster"
