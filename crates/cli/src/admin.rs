@@ -55,7 +55,7 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
                 .parse()
                 .map_err(|e: roster_domain::FieldError| anyhow!("--access-level {}", e.message))?;
             let store = wiring::connect(config).await?;
-            wiring::ensure_schema(&store, config).await?;
+            wiring::require_schema(&store, config).await?;
             // Creating a user needs no key; an ephemeral one keeps `App` whole.
             let keys = roster_vault::KeyRing::new(vec![SecretKey::generate()])?;
             let app = wiring::app(store, keys, config);
@@ -74,7 +74,7 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
                 .map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
             let keys = wiring::key_ring(config)?;
             let store = wiring::connect(config).await?;
-            wiring::ensure_schema(&store, config).await?;
+            wiring::require_schema(&store, config).await?;
             let mut tx = store.read().await?;
             let user = tx
                 .find_user_by_email(&email)

@@ -72,6 +72,21 @@ pub async fn ensure_schema(store: &Store, config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// For commands that read or write data (`admin …`): like [`ensure_schema`], but pending
+/// migrations that may not be applied are an error that says what to run, not a database
+/// error about a missing table.
+pub async fn require_schema(store: &Store, config: &Config) -> Result<()> {
+    ensure_schema(store, config).await?;
+    let status = store.migration_status().await?;
+    if !status.is_current() {
+        return Err(anyhow!(
+            "{} migration(s) pending and auto_migrate = false: run `roster migrate` first",
+            status.pending.len()
+        ));
+    }
+    Ok(())
+}
+
 pub fn key_ring(config: &Config) -> Result<KeyRing> {
     if config.secret_keys.is_empty() {
         return Err(anyhow!(

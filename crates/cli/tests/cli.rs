@@ -331,3 +331,54 @@ fn with_auto_migrate_off_serve_is_not_ready_until_roster_migrate_runs() {
         .unwrap();
     assert_eq!(ready.status(), 200);
 }
+
+#[test]
+fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(dir.path(), "auto_migrate = false\n");
+    let cfg = path.to_str().unwrap();
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "create-user",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada Chief",
+        "--access-level",
+        "executive",
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("roster migrate"), "{err}");
+    assert!(!err.contains("no such table"), "{err}");
+    // After `roster migrate` the same command works.
+    assert!(
+        roster(&["--config", cfg, "migrate"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = roster(&[
+        "--config",
+        cfg,
+        "admin",
+        "create-user",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada Chief",
+        "--access-level",
+        "executive",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

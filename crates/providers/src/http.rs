@@ -450,8 +450,9 @@ impl Response {
     }
 }
 
-/// One logical call: what to send, how to budget it, whether to retry it.
-#[derive(Debug)]
+/// One logical call: what to send, how to budget it, whether to retry it. Its `Debug` is
+/// written by hand: the URL may carry a key (Scrapin) and the body a refresh token or a
+/// signed assertion, so it shows the redacted URL, header names and the body's size only.
 pub(crate) struct Request {
     pub provider: Provider,
     pub operation: &'static str,
@@ -465,6 +466,27 @@ pub(crate) struct Request {
     pub retry: Retry,
     /// Credentials this call carries, scrubbed from any text it produces.
     secrets: Vec<SecretString>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("provider", &self.provider)
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &crate::redact::redact_url(&self.url))
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .keys()
+                    .map(HeaderName::as_str)
+                    .collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.as_ref().map(|(b, _)| b.len()))
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {
@@ -689,4 +711,25 @@ impl Http {
 /// `now`, for code that needs a wall-clock-free instant (token expiry).
 pub(crate) fn now(http: &Http) -> DateTime<Utc> {
     http.clock.now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_debug_shows_no_credential_wherever_it_rides() {
+        let canary = SecretString::from("canary-9f2c7e1d".to_owned());
+        let url = Url::parse("https://api.example.test/v1/profile?linkedInUrl=x").unwrap();
+        let req = Request::post(Provider::Scrapin, "scrapin.profile", url)
+            .secret_query("apikey", &canary)
+            .bearer(&canary)
+            .form(&[("refresh_token", canary.expose_secret())]);
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("canary-9f2c7e1d"), "{shown}");
+        assert!(
+            shown.contains("scrapin.profile") && shown.contains("authorization"),
+            "{shown}"
+        );
+    }
 }
