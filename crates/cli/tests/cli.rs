@@ -1,5 +1,6 @@
 //! The `roster` binary end to end: configuration errors, the admin commands, `serve` with
-//! JSON logs, and the demo's one-line JSON.
+//! JSON logs, and the demo's one-line JSON. Commands that take a config file run on the
+//! suite's store (PostgreSQL under `ROSTER_TEST_DATABASE_URL`); the demo is SQLite by design.
 #![expect(
     clippy::unwrap_used,
     reason = "test helpers: a failed setup must stop the test"
@@ -24,12 +25,43 @@ fn roster(args: &[&str]) -> Command {
     cmd
 }
 
+/// The store the CLI runs on: a fresh PostgreSQL database when the suite runs on
+/// PostgreSQL (`ROSTER_TEST_DATABASE_URL`), else SQLite in `dir`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test harness picks its store from the environment"
+)]
+fn database_url(dir: &std::path::Path) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    match std::env::var("ROSTER_TEST_DATABASE_URL") {
+        Ok(server) if server.starts_with("postgres") => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "roster_cli_{}_{}_{nanos}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(roster_store::testing::create_postgres_database(
+                    &server, &name,
+                ))
+                .unwrap()
+        }
+        _ => format!("sqlite://{}/roster.db", dir.display()),
+    }
+}
+
 fn config_file(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     let path = dir.join("roster.toml");
     let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     let text = format!(
-        "database_url = \"sqlite://{}/roster.db\"\nsecret_key = \"{key}\"\n{extra}",
-        dir.display()
+        "database_url = \"{}\"\nsecret_key = \"{key}\"\n{extra}",
+        database_url(dir)
     );
     std::fs::write(&path, text).unwrap();
     path
