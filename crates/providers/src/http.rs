@@ -672,24 +672,41 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     })
 }
 
-/// Drops serde_json's " at line L column C" (the path already says where) and replaces
-/// every double-quoted value with `"…"`.
+/// Drops serde_json's " at line L column C" (the path already says where) and cuts the
+/// provider's values from the message: serde quotes strings in `"…"` and other values in
+/// `` `…` `` (an account number sent as a number: "invalid type: integer `12345678`").
+/// What follows ", expected" is Roster's own vocabulary (variant names) and stays.
 fn without_quoted_values(message: &str) -> String {
     let message = message.split(" at line ").next().unwrap_or("invalid value");
+    // Field names are the provider's vocabulary, not its data.
+    if ["missing field ", "unknown field ", "duplicate field "]
+        .iter()
+        .any(|p| message.starts_with(p))
+    {
+        return message.to_owned();
+    }
+    let (head, tail) = match message.find(", expected") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if inside {
-                out.push_str("…\"");
-            } else {
-                out.push('"');
+    let mut inside: Option<char> = None;
+    for c in head.chars() {
+        match inside {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                inside = None;
             }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                out.push(c);
+                inside = Some(c);
+            }
+            None => out.push(c),
         }
     }
+    out.push_str(tail);
     out
 }
 
@@ -716,6 +733,27 @@ pub(crate) fn now(http: &Http) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_keep_the_shape_and_drop_the_values() {
+        for (message, want) in [
+            (
+                "invalid type: integer `12345678`, expected a string at line 1 column 20",
+                "invalid type: integer `…`, expected a string",
+            ),
+            (
+                "invalid value: string \"1990-13-45\", expected a date",
+                "invalid value: string \"…\", expected a date",
+            ),
+            (
+                "unknown variant `SECRETCODE`, expected one of `FULLTIME`, `PARTTIME`",
+                "unknown variant `…`, expected one of `FULLTIME`, `PARTTIME`",
+            ),
+            ("missing field `EmployeeID`", "missing field `EmployeeID`"),
+        ] {
+            assert_eq!(without_quoted_values(message), want, "{message}");
+        }
+    }
 
     #[test]
     fn a_request_debug_shows_no_credential_wherever_it_rides() {
