@@ -184,6 +184,9 @@ async fn productive_5xx_retried_then_provider_error_and_failed_page_fails_all() 
         times: 1,
     });
     assert!(p.client.people().await.is_ok());
+    // 450 people at 200 a page: three pages, plus the one retry.
+    assert_eq!(p.fake.calls().count("productive.people"), 4);
+    p.fake.calls().reset();
     p.fake.inject(Fault::FailPage {
         operation: "productive.people".into(),
         page: 2,
@@ -192,6 +195,8 @@ async fn productive_5xx_retried_then_provider_error_and_failed_page_fails_all() 
     let err = p.client.people().await.unwrap_err();
     assert_eq!((err.status, err.api_code()), (Some(503), "provider_error"));
     assert_no_secret(&err, &[TOKEN]);
+    // Page 1 once, then page 2 five times (every attempt), and never page 3.
+    assert_eq!(p.fake.calls().count("productive.people"), 1 + 5);
 }
 
 #[tokio::test]

@@ -129,6 +129,11 @@ async fn remote_5xx_retried_then_provider_error() {
     let err = client.employments(None).await.unwrap_err();
     assert_eq!((err.status, err.api_code()), (Some(502), "provider_error"));
     assert_no_secret(&err, &[LIVE]);
+    assert_eq!(
+        fake.calls().count("remote.employments"),
+        5,
+        "every attempt of the first page, then the error"
+    );
 }
 
 #[tokio::test]
