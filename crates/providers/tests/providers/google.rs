@@ -195,7 +195,13 @@ async fn google_5xx_retried_then_provider_error() {
     // The cached access token the calls carried, and the key that made it, stay out.
     let token = g.client.access_token(DIRECTORY_SCOPE).await.unwrap();
     let key = g.fake.service_account_key_json();
-    assert_no_secret(&err, &[token.expose_secret(), &key[key.len() / 2..key.len() / 2 + 40]]);
+    assert_no_secret(
+        &err,
+        &[
+            token.expose_secret(),
+            &key[key.len() / 2..key.len() / 2 + 40],
+        ],
+    );
 }
 
 #[tokio::test]
