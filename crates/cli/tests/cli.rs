@@ -364,12 +364,8 @@ fn with_auto_migrate_off_serve_is_not_ready_until_roster_migrate_runs() {
     assert_eq!(ready.status(), 200);
 }
 
-#[test]
-fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = config_file(dir.path(), "auto_migrate = false\n");
-    let cfg = path.to_str().unwrap();
-    let out = roster(&[
+fn create_ada(cfg: &str) -> std::process::Output {
+    roster(&[
         "--config",
         cfg,
         "admin",
@@ -382,7 +378,15 @@ fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
         "executive",
     ])
     .output()
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(dir.path(), "auto_migrate = false\n");
+    let cfg = path.to_str().unwrap();
+    let out = create_ada(cfg);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("roster migrate"), "{err}");
@@ -394,20 +398,7 @@ fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
             .unwrap()
             .success()
     );
-    let out = roster(&[
-        "--config",
-        cfg,
-        "admin",
-        "create-user",
-        "--email",
-        "ada@example.com",
-        "--name",
-        "Ada Chief",
-        "--access-level",
-        "executive",
-    ])
-    .output()
-    .unwrap();
+    let out = create_ada(cfg);
     assert!(
         out.status.success(),
         "{}",
