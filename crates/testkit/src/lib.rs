@@ -12,6 +12,8 @@ use reqwest::Method;
 use roster_app::{App, Settings};
 use roster_domain::model::{Employment, Organization, Person, User};
 use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId};
+use roster_fakes::{FakeProviders, SampleCompany};
+use roster_providers::ProviderUrls;
 use roster_server::AppState;
 use roster_store::{Dialect, Store};
 use roster_vault::{KeyRing, SecretKey};
@@ -61,6 +63,10 @@ pub struct TestApp {
     pub app: App,
     pub clock: ManualClock,
     pub world: World,
+    /// The six providers' fakes, on the test's clock, serving [`TestApp::company`]; the app's
+    /// provider URLs point at them.
+    pub fakes: Arc<FakeProviders>,
+    pub company: Arc<SampleCompany>,
     pub dialect: Dialect,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -220,7 +226,29 @@ impl TestApp {
     }
 }
 
-/// Starts the application on a fresh database and builds the world.
+/// The sample company the fakes serve: the demo's size, another seed.
+pub const TEST_COMPANY_SEED: u64 = 7;
+pub const TEST_COMPANY_SIZE: usize = 60;
+
+/// Every provider setting pointed at the running fakes.
+pub fn provider_urls(fakes: &FakeProviders) -> ProviderUrls {
+    let url = |u: String| url::Url::parse(&u).expect("a fake's URL");
+    ProviderUrls {
+        xero_login_url: url(fakes.xero.login_url()),
+        xero_identity_url: url(fakes.xero.identity_url()),
+        xero_api_url: url(fakes.xero.api_url()),
+        productive_api_url: url(fakes.productive.api_url()),
+        google_token_url: url(fakes.google.token_url()),
+        google_directory_url: url(fakes.google.directory_url()),
+        google_calendar_url: url(fakes.google.calendar_url()),
+        slack_api_url: url(fakes.slack.api_url()),
+        remote_api_url: url(fakes.remote.base_url()),
+        remote_sandbox_api_url: url(fakes.remote_sandbox.base_url()),
+        scrapin_api_url: url(fakes.scrapin.base_url()),
+    }
+}
+
+/// Starts the application on a fresh database, with the provider fakes, and builds the world.
 pub async fn spawn() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match server_url() {
@@ -236,12 +264,20 @@ pub async fn spawn() -> TestApp {
     let clock = ManualClock::default();
     store.migrate(clock.now()).await.expect("migrate");
     let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");
-    let app = App::new(
-        store.clone(),
-        Arc::new(clock.clone()),
-        keys,
-        Settings::default(),
+    let company = Arc::new(SampleCompany::generate(
+        TEST_COMPANY_SEED,
+        TEST_COMPANY_SIZE,
+    ));
+    let fakes = Arc::new(
+        FakeProviders::start(company.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("start the fakes"),
     );
+    let settings = Settings {
+        provider_urls: provider_urls(&fakes),
+        ..Settings::default()
+    };
+    let app = App::new(store.clone(), Arc::new(clock.clone()), keys, settings);
     let world = build_world(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -256,6 +292,8 @@ pub async fn spawn() -> TestApp {
         app,
         clock,
         world,
+        fakes,
+        company,
         dialect: store.dialect(),
         client: reqwest::Client::new(),
         _dir: dir,
