@@ -51,6 +51,9 @@ pub struct ProductivePerson {
     pub avatar_url: Option<String>,
     /// The manager's Productive id, from `relationships.manager`.
     pub manager_id: Option<String>,
+    /// The manager's name as `included[]` carries it (`include=manager`): known even when the
+    /// manager is not an active user and so not in the listing.
+    pub manager_name: Option<String>,
     pub joined_at: Option<DateTime<Utc>>,
     pub deactivated_at: Option<DateTime<Utc>>,
 }
@@ -134,10 +137,12 @@ impl ProductiveClient {
             ("filter[person_type]", "1"),
             ("include", "manager"),
         ];
-        let rows: Vec<Resource<PersonAttributes>> = self
-            .all_pages("productive.people", "/people", &filters)
+        let (rows, included): (Vec<Resource<PersonAttributes>>, _) = self
+            .all_pages_with_included("productive.people", "/people", &filters)
             .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mut people: Vec<ProductivePerson> = rows.into_iter().map(Into::into).collect();
+        name_managers(&mut people, included)?;
+        Ok(people)
     }
 
     /// Every team (`GET /teams`).
@@ -210,7 +215,21 @@ impl ProductiveClient {
         path: &str,
         filters: &[(&str, &str)],
     ) -> Result<Vec<T>, Error> {
+        Ok(self
+            .all_pages_with_included(operation, path, filters)
+            .await?
+            .0)
+    }
+
+    /// Every page, and every page's `included[]` resources.
+    async fn all_pages_with_included<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        filters: &[(&str, &str)],
+    ) -> Result<(Vec<T>, Vec<Included>), Error> {
         let mut all = Vec::new();
+        let mut included = Vec::new();
         let mut guard = PageGuard::new(P, operation);
         loop {
             let number = guard.next_page()?;
@@ -220,11 +239,12 @@ impl ProductiveClient {
             guard.check_number("meta.current_page", number, page.meta.current_page)?;
             let done = page.data.is_empty() || page.meta.current_page >= page.meta.total_pages;
             all.extend(page.data);
+            included.extend(page.included);
             if done {
                 break;
             }
         }
-        Ok(all)
+        Ok((all, included))
     }
 
     async fn get_page<T: DeserializeOwned>(
@@ -281,6 +301,21 @@ fn error_detail(resp: &Response) -> String {
 struct Document<T> {
     data: Vec<T>,
     meta: Meta,
+    /// Resources the request asked to include (`include=manager`: people). Each must be a
+    /// well-formed resource; which type it is decides how it is read.
+    #[serde(default)]
+    included: Vec<Included>,
+}
+
+/// A compound document's included resource: a `type`, a string `id` and attributes.
+#[derive(Deserialize)]
+struct Included {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(deserialize_with = "json_api_id")]
+    id: String,
+    #[serde(default)]
+    attributes: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -366,6 +401,63 @@ struct PersonAttributes {
     deactivated_at: Option<DateTime<Utc>>,
 }
 
+/// Fills each person's `manager_name` from the included managers, or from the listing for
+/// a manager on the same page (JSON:API lists a resource once per document, so a manager in
+/// the primary data is not repeated in `included[]`). An included person whose attributes
+/// do not parse fails the listing, naming the field.
+fn name_managers(people: &mut [ProductivePerson], included: Vec<Included>) -> Result<(), Error> {
+    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    for (i, inc) in included.into_iter().enumerate() {
+        if inc.kind != "people" {
+            continue;
+        }
+        let attributes: PersonAttributes = serde_path_to_error::deserialize(inc.attributes)
+            .map_err(|e| {
+                Error::malformed(
+                    P,
+                    "productive.people",
+                    format!("included[{i}].attributes.{}", e.path()),
+                    "not a person's attributes",
+                )
+            })?;
+        names.insert(inc.id, attributes.display_name());
+    }
+    let listed: HashMap<String, String> = people
+        .iter()
+        .map(|p| {
+            (
+                p.id.clone(),
+                format!("{} {}", p.first_name, p.last_name)
+                    .trim()
+                    .to_owned(),
+            )
+        })
+        .filter(|(_, name)| !name.is_empty())
+        .collect();
+    for p in people.iter_mut() {
+        p.manager_name = p.manager_id.as_ref().and_then(|m| {
+            names
+                .get(m)
+                .cloned()
+                .flatten()
+                .or_else(|| listed.get(m).cloned())
+        });
+    }
+    Ok(())
+}
+
+impl PersonAttributes {
+    /// "First Last", or whichever part there is; `None` when neither is.
+    fn display_name(&self) -> Option<String> {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!name.is_empty()).then_some(name)
+    }
+}
+
 impl From<Resource<PersonAttributes>> for ProductivePerson {
     fn from(r: Resource<PersonAttributes>) -> Self {
         let manager_id = r.relationships.related("manager");
@@ -378,6 +470,7 @@ impl From<Resource<PersonAttributes>> for ProductivePerson {
             title: a.title,
             avatar_url: a.avatar_url,
             manager_id,
+            manager_name: None,
             joined_at: a.joined_at,
             deactivated_at: a.deactivated_at,
         }
@@ -450,6 +543,53 @@ mod tests {
         assert_eq!(people[1].id, "17");
         assert_eq!(people[1].manager_id, None);
         assert_eq!(people[2].manager_id, None);
+    }
+
+    fn page_with_included(body: &str) -> Result<Vec<ProductivePerson>, Error> {
+        let resp = Response {
+            status: 200,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::from(body.to_owned()),
+        };
+        let doc: Document<Resource<PersonAttributes>> = parse_json(P, "productive.people", &resp)?;
+        let mut people: Vec<ProductivePerson> = doc.data.into_iter().map(Into::into).collect();
+        name_managers(&mut people, doc.included)?;
+        Ok(people)
+    }
+
+    #[test]
+    fn managers_are_named_from_included_or_from_the_page() {
+        let body = r#"{"data":[
+          {"id":"1","type":"people","attributes":{"first_name":"Ann","last_name":"Lee"},
+           "relationships":{"manager":{"data":{"type":"people","id":"9"}}}},
+          {"id":"2","type":"people","attributes":{"first_name":"Bo","last_name":"Ng"},
+           "relationships":{"manager":{"data":{"type":"people","id":"1"}}}},
+          {"id":"3","type":"people","attributes":{"first_name":"Cy","last_name":"Ox"},
+           "relationships":{"manager":{"data":{"type":"people","id":"404"}}}}],
+          "included":[{"id":"9","type":"people","attributes":{"first_name":"Dee","last_name":"Former","deactivated_at":"2025-01-01T00:00:00.000+00:00"}},
+                      {"id":"5","type":"organizations","attributes":{"name":"Acme"}}],
+          "meta":{"current_page":1,"total_pages":1}}"#;
+        let people = page_with_included(body).unwrap();
+        let names: Vec<Option<&str>> = people.iter().map(|p| p.manager_name.as_deref()).collect();
+        assert_eq!(names, [Some("Dee Former"), Some("Ann Lee"), None]);
+    }
+
+    #[test]
+    fn a_broken_included_person_names_its_path() {
+        let body = r#"{"data":[{"id":"1","type":"people","attributes":{"first_name":"Ann"}}],
+          "included":[{"id":"9","type":"people","attributes":{"email":42}}],
+          "meta":{"current_page":1,"total_pages":1}}"#;
+        let err = page_with_included(body).unwrap_err();
+        assert!(
+            matches!(&err.kind, ErrorKind::Malformed { field, .. } if field == "included[0].attributes.email"),
+            "{err:?}"
+        );
+        let body = r#"{"data":[],"included":[{"id":9,"type":"people"}],"meta":{"current_page":1,"total_pages":1}}"#;
+        let err = page_with_included(body).unwrap_err();
+        assert!(
+            matches!(&err.kind, ErrorKind::Malformed { field, .. } if field == "included[0].id"),
+            "{err:?}"
+        );
     }
 
     #[test]

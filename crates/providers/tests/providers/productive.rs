@@ -88,6 +88,12 @@ async fn productive_lists_active_users_over_several_pages_with_managers() {
             .and_then(|m| p.world.company.people[m].productive_id.clone());
         assert_eq!(person.manager_id, want, "{}", person.id);
         with_manager += usize::from(want.is_some());
+        // Named from `included[]` or from the listing, as Productive spells the name.
+        let want_name = sample.manager.filter(|_| want.is_some()).map(|m| {
+            let m = &p.world.company.people[m];
+            format!("{} {}", m.productive_first_name, m.productive_last_name)
+        });
+        assert_eq!(person.manager_name, want_name, "{}", person.id);
         assert_eq!(
             person.email.as_ref().map(|e| e.as_str().to_owned()),
             sample.email.as_ref().map(|e| e.to_lowercase())
