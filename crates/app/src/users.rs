@@ -9,7 +9,7 @@ use roster_domain::{
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{App, Caller, Can, Executive, Result};
+use crate::{App, Caller, Can, Error, Executive, Result};
 
 /// `PUT /api/admin/users/:id`: absent fields stay; `Some(None)` clears a nullable field.
 #[derive(Debug, Clone, Default)]
@@ -77,6 +77,24 @@ pub fn check_last_executive(
     }
 }
 
+/// Takes the organization's membership lock, then checks that the caller is still one of its
+/// executives. The right was checked when the request arrived; two executives demoting or
+/// removing each other at the same moment must not both succeed and leave nobody in charge,
+/// so the second one, once it holds the lock, finds it no longer has the right.
+async fn still_executive_after_lock(
+    org: &mut roster_store::OrgTx<'_>,
+    caller: &Caller,
+) -> Result<()> {
+    org.lock_memberships().await?;
+    match org.get_user(caller.user.id).await {
+        Ok(me) if me.membership.access_level == AccessLevel::Executive => Ok(()),
+        Ok(_) | Err(roster_store::Error::NotFound(_)) => Err(Error::Forbidden(
+            "you are no longer an executive of this organization",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl App {
     pub async fn list_users(&self, caller: &Caller, _can: &Can<Executive>) -> Result<Vec<OrgUser>> {
         let mut tx = self.store.read().await?;
@@ -103,7 +121,7 @@ impl App {
         }
         let mut membership = current.membership.clone();
         if let Some(level) = patch.access_level {
-            org.lock_memberships().await?;
+            still_executive_after_lock(&mut org, caller).await?;
             let executives = org.count_executives().await?;
             check_last_executive(caller.user.id, &membership, level, executives)?;
             membership.access_level = level;
@@ -174,6 +192,7 @@ impl App {
         if target == caller.user.id {
             return Err(roster_domain::Error::DeleteSelf.into());
         }
+        still_executive_after_lock(&mut org, caller).await?;
         org.remove_member(target, now).await?;
         record(
             &mut org,

@@ -288,6 +288,55 @@ async fn the_last_executive_cannot_lower_their_own_level() {
 }
 
 #[tokio::test]
+async fn two_executives_demoting_or_removing_each_other_at_once_leave_one_in_charge() {
+    for removal in [false, true] {
+        let t = spawn().await;
+        let exec = t.world.at("executive");
+        let head = t.world.at("head");
+        let a = t
+            .put(&format!("/api/admin/users/{}", head.user.id))
+            .as_user(exec)
+            .json(&json!({"access_level": "executive"}))
+            .send()
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        let against = |actor: &roster_testkit::Persona, target: &roster_testkit::Persona| {
+            let path = format!("/api/admin/users/{}", target.user.id);
+            if removal {
+                t.delete(&path).as_user(actor)
+            } else {
+                t.put(&path)
+                    .as_user(actor)
+                    .json(&json!({"access_level": "manager"}))
+            }
+        };
+        let (one, two) = tokio::join!(against(exec, head).send(), against(head, exec).send());
+        // The loser finds it is no longer an executive (403) or, once removed from its only
+        // organization, no longer a user at all (401).
+        let mut statuses = [one.status, two.status];
+        statuses.sort_unstable();
+        let loser: &[u16] = if removal { &[401, 403] } else { &[403] };
+        assert!(
+            statuses[0] == 200 && loser.contains(&statuses[1]),
+            "removal {removal}: {} / {}",
+            one.text,
+            two.text
+        );
+        let users = t
+            .get("/api/admin/users")
+            .as_user(if one.status == 200 { exec } else { head });
+        let listed = users.send().await;
+        let executives = listed.body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["access_level"] == "executive")
+            .count();
+        assert_eq!(executives, 1, "removal {removal}: {}", listed.text);
+    }
+}
+
+#[tokio::test]
 async fn employment_fields_need_a_linked_person() {
     let t = spawn().await;
     let exec = &t.world.globex_exec;
