@@ -509,6 +509,7 @@ mod tests {
     use crate::ErrorKind;
     use crate::http::parse_json;
 
+    /// One page of people as `people()` reads it, managers named.
     fn page(body: &str) -> Result<Vec<ProductivePerson>, Error> {
         let resp = Response {
             status: 200,
@@ -516,7 +517,9 @@ mod tests {
             body: bytes::Bytes::from(body.to_owned()),
         };
         let doc: Document<Resource<PersonAttributes>> = parse_json(P, "productive.people", &resp)?;
-        Ok(doc.data.into_iter().map(Into::into).collect())
+        let mut people: Vec<ProductivePerson> = doc.data.into_iter().map(Into::into).collect();
+        name_managers(&mut people, doc.included)?;
+        Ok(people)
     }
 
     #[test]
@@ -545,18 +548,6 @@ mod tests {
         assert_eq!(people[2].manager_id, None);
     }
 
-    fn page_with_included(body: &str) -> Result<Vec<ProductivePerson>, Error> {
-        let resp = Response {
-            status: 200,
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from(body.to_owned()),
-        };
-        let doc: Document<Resource<PersonAttributes>> = parse_json(P, "productive.people", &resp)?;
-        let mut people: Vec<ProductivePerson> = doc.data.into_iter().map(Into::into).collect();
-        name_managers(&mut people, doc.included)?;
-        Ok(people)
-    }
-
     #[test]
     fn managers_are_named_from_included_or_from_the_page() {
         let body = r#"{"data":[
@@ -569,7 +560,7 @@ mod tests {
           "included":[{"id":"9","type":"people","attributes":{"first_name":"Dee","last_name":"Former","deactivated_at":"2025-01-01T00:00:00.000+00:00"}},
                       {"id":"5","type":"organizations","attributes":{"name":"Acme"}}],
           "meta":{"current_page":1,"total_pages":1}}"#;
-        let people = page_with_included(body).unwrap();
+        let people = page(body).unwrap();
         let names: Vec<Option<&str>> = people.iter().map(|p| p.manager_name.as_deref()).collect();
         assert_eq!(names, [Some("Dee Former"), Some("Ann Lee"), None]);
     }
@@ -579,13 +570,13 @@ mod tests {
         let body = r#"{"data":[{"id":"1","type":"people","attributes":{"first_name":"Ann"}}],
           "included":[{"id":"9","type":"people","attributes":{"email":42}}],
           "meta":{"current_page":1,"total_pages":1}}"#;
-        let err = page_with_included(body).unwrap_err();
+        let err = page(body).unwrap_err();
         assert!(
             matches!(&err.kind, ErrorKind::Malformed { field, .. } if field == "included[0].attributes.email"),
             "{err:?}"
         );
         let body = r#"{"data":[],"included":[{"id":9,"type":"people"}],"meta":{"current_page":1,"total_pages":1}}"#;
-        let err = page_with_included(body).unwrap_err();
+        let err = page(body).unwrap_err();
         assert!(
             matches!(&err.kind, ErrorKind::Malformed { field, .. } if field == "included[0].id"),
             "{err:?}"

@@ -266,14 +266,7 @@ async fn the_last_executive_cannot_lower_their_own_level() {
         "executive"
     );
     // With a second executive, they can.
-    let head = t.world.at("head");
-    let a = t
-        .put(&format!("/api/admin/users/{}", head.user.id))
-        .as_user(exec)
-        .json(&json!({"access_level": "executive"}))
-        .send()
-        .await;
-    assert_eq!(a.status, 200, "{}", a.text);
+    promote_head(&t).await;
     let a = t
         .put(&path)
         .as_user(exec)
@@ -287,19 +280,25 @@ async fn the_last_executive_cannot_lower_their_own_level() {
     );
 }
 
+/// Makes acme's head a second executive; returns the head.
+async fn promote_head(t: &roster_testkit::TestApp) -> &roster_testkit::Persona {
+    let head = t.world.at("head");
+    let a = t
+        .put(&format!("/api/admin/users/{}", head.user.id))
+        .as_user(t.world.at("executive"))
+        .json(&json!({"access_level": "executive"}))
+        .send()
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    head
+}
+
 #[tokio::test]
 async fn two_executives_demoting_or_removing_each_other_at_once_leave_one_in_charge() {
     for removal in [false, true] {
         let t = spawn().await;
         let exec = t.world.at("executive");
-        let head = t.world.at("head");
-        let a = t
-            .put(&format!("/api/admin/users/{}", head.user.id))
-            .as_user(exec)
-            .json(&json!({"access_level": "executive"}))
-            .send()
-            .await;
-        assert_eq!(a.status, 200, "{}", a.text);
+        let head = promote_head(&t).await;
         let against = |actor: &roster_testkit::Persona, target: &roster_testkit::Persona| {
             let path = format!("/api/admin/users/{}", target.user.id);
             if removal {
