@@ -95,7 +95,12 @@ async fn remote_sandbox_uses_its_own_host_and_tokens() {
         SecretString::from(TEST),
     );
     assert_eq!(client.environment(), Environment::Sandbox);
-    assert!(client.identity().await.is_ok());
+    let identity = client.identity().await.unwrap();
+    // The company check and the employments run against the sandbox host too.
+    let company = client.company(&identity.company_id).await.unwrap();
+    assert_eq!(company.id, identity.company_id);
+    assert!(!client.employments(None).await.unwrap().is_empty());
+    assert!(sandbox.calls().count("remote.company") >= 1);
 
     let live_on_sandbox = RemoteClient::new(
         world.http.clone(),
