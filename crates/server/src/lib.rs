@@ -42,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin_audit::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        // Inside the metrics layer, so a panicking handler counts as a 500 of its route.
+        .layer(middleware::catch_panics())
         // A layer, not a route layer: unknown paths (404) and methods (405) count too.
         .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -65,15 +65,25 @@ pub(crate) fn wrap(router: Router) -> Router {
                     }),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(CatchPanicLayer::custom(|panic: Box<dyn std::any::Any + Send>| {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "panic".to_owned());
-                ApiError::Internal(format!("handler panicked: {what}")).into_response()
-            })),
+            // The last net; the router catches its handlers' panics inside the metrics layer.
+            .layer(catch_panics()),
     )
+}
+
+type PanicHandler = fn(Box<dyn std::any::Any + Send>) -> axum::response::Response;
+
+/// Turns a panic into the 500 problem (the cause travels to the log, not the body).
+pub(crate) fn catch_panics() -> CatchPanicLayer<PanicHandler> {
+    CatchPanicLayer::custom(panic_response as PanicHandler)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send>) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "panic".to_owned());
+    ApiError::Internal(format!("handler panicked: {what}")).into_response()
 }
 
 /// The longest caller-chosen request id kept; longer ones are replaced.
@@ -148,6 +158,38 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["code"], "internal_error");
         assert!(!String::from_utf8_lossy(&body).contains("secret internal detail"));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_counted_as_a_500_of_its_route() {
+        async fn kaboom() -> &'static str {
+            panic!("boom")
+        }
+        let handle = prometheus();
+        let app = wrap(
+            Router::new()
+                .route("/kaboom/{id}", get(kaboom))
+                .layer(catch_panics())
+                .layer(axum::middleware::from_fn(record_metrics)),
+        );
+        let res = app
+            .oneshot(
+                Request::builder()
+                    .uri("/kaboom/7")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 500);
+        let text = handle.render();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("roster_http_requests_total")
+                    && l.contains("route=\"/kaboom/{id}\"")
+                    && l.contains("status=\"500\"")),
+            "{text}"
+        );
     }
 
     #[tokio::test]
