@@ -77,6 +77,10 @@ pub(crate) fn catch_panics() -> CatchPanicLayer<PanicHandler> {
     CatchPanicLayer::custom(panic_response as PanicHandler)
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "CatchPanicLayer hands the payload over by value"
+)]
 fn panic_response(panic: Box<dyn std::any::Any + Send>) -> axum::response::Response {
     let what = panic
         .downcast_ref::<String>()
