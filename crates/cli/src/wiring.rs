@@ -57,17 +57,30 @@ pub async fn migrate(config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Applies pending migrations when the configuration allows it; otherwise says what is pending.
-pub async fn ensure_schema(store: &Store, config: &Config) -> Result<()> {
+/// Applies pending migrations when the configuration allows it; answers the versions that
+/// are still pending (none when the schema is current).
+async fn apply_pending(store: &Store, config: &Config) -> Result<Vec<i64>> {
     let status = store.migration_status().await?;
     if status.is_current() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     if config.auto_migrate {
         let applied = store.migrate(SystemClock.now()).await?;
         tracing::info!(?applied, "migrations applied");
-    } else {
-        tracing::warn!(pending = ?status.pending, "migrations are pending and auto_migrate = false: run `roster migrate`; /readyz answers 503 until then");
+        return Ok(Vec::new());
+    }
+    Ok(status.pending)
+}
+
+/// For `serve`: applies pending migrations when allowed; otherwise says what is pending and
+/// starts anyway, not ready.
+pub async fn ensure_schema(store: &Store, config: &Config) -> Result<()> {
+    let pending = apply_pending(store, config).await?;
+    if !pending.is_empty() {
+        tracing::warn!(
+            ?pending,
+            "migrations are pending and auto_migrate = false: run `roster migrate`; /readyz answers 503 until then"
+        );
     }
     Ok(())
 }
@@ -76,12 +89,11 @@ pub async fn ensure_schema(store: &Store, config: &Config) -> Result<()> {
 /// migrations that may not be applied are an error that says what to run, not a database
 /// error about a missing table.
 pub async fn require_schema(store: &Store, config: &Config) -> Result<()> {
-    ensure_schema(store, config).await?;
-    let status = store.migration_status().await?;
-    if !status.is_current() {
+    let pending = apply_pending(store, config).await?;
+    if !pending.is_empty() {
         return Err(anyhow!(
             "{} migration(s) pending and auto_migrate = false: run `roster migrate` first",
-            status.pending.len()
+            pending.len()
         ));
     }
     Ok(())
