@@ -406,13 +406,18 @@ struct PersonAttributes {
 /// the primary data is not repeated in `included[]`). An included person whose attributes
 /// do not parse fails the listing, naming the field.
 fn name_managers(people: &mut [ProductivePerson], included: Vec<Included>) -> Result<(), Error> {
-    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    // JSON:API never lists one resource both in `data` and in `included`, so one map holds
+    // the names of both.
+    let mut names: HashMap<String, String> = people
+        .iter()
+        .filter_map(|p| Some((p.id.clone(), full_name(&p.first_name, &p.last_name)?)))
+        .collect();
     for (i, inc) in included.into_iter().enumerate() {
         if inc.kind != "people" {
             continue;
         }
-        let attributes: PersonAttributes = serde_path_to_error::deserialize(inc.attributes)
-            .map_err(|e| {
+        let a: PersonAttributes =
+            serde_path_to_error::deserialize(inc.attributes).map_err(|e| {
                 Error::malformed(
                     P,
                     "productive.people",
@@ -420,42 +425,24 @@ fn name_managers(people: &mut [ProductivePerson], included: Vec<Included>) -> Re
                     "not a person's attributes",
                 )
             })?;
-        names.insert(inc.id, attributes.display_name());
+        let name = full_name(
+            a.first_name.as_deref().unwrap_or_default(),
+            a.last_name.as_deref().unwrap_or_default(),
+        );
+        if let Some(name) = name {
+            names.insert(inc.id, name);
+        }
     }
-    let listed: HashMap<String, String> = people
-        .iter()
-        .map(|p| {
-            (
-                p.id.clone(),
-                format!("{} {}", p.first_name, p.last_name)
-                    .trim()
-                    .to_owned(),
-            )
-        })
-        .filter(|(_, name)| !name.is_empty())
-        .collect();
     for p in people.iter_mut() {
-        p.manager_name = p.manager_id.as_ref().and_then(|m| {
-            names
-                .get(m)
-                .cloned()
-                .flatten()
-                .or_else(|| listed.get(m).cloned())
-        });
+        p.manager_name = p.manager_id.as_ref().and_then(|m| names.get(m).cloned());
     }
     Ok(())
 }
 
-impl PersonAttributes {
-    /// "First Last", or whichever part there is; `None` when neither is.
-    fn display_name(&self) -> Option<String> {
-        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        (!name.is_empty()).then_some(name)
-    }
+/// "First Last", or whichever part there is; `None` when neither is.
+fn full_name(first: &str, last: &str) -> Option<String> {
+    let name = format!("{first} {last}").trim().to_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 impl From<Resource<PersonAttributes>> for ProductivePerson {
