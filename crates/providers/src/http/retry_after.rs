@@ -15,16 +15,19 @@ use super::budget::MAX_WAIT;
 /// the past means "now"). Anything else is ignored (`None`), and the caller backs off.
 /// Waits are capped at [`MAX_WAIT`]: the value comes from the network.
 pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
+    read_retry_after(value.trim(), now).map(|d| d.min(MAX_WAIT))
+}
+
+fn read_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs).min(MAX_WAIT));
+        return Some(Duration::from_secs(secs));
     }
     // Some servers send fractional seconds; honour them rather than fall back to a guess.
     if let Ok(secs) = value.parse::<f64>() {
         if !(secs.is_finite() && secs >= 0.0) {
             return None;
         }
-        return Some(Duration::try_from_secs_f64(secs).map_or(MAX_WAIT, |d| d.min(MAX_WAIT)));
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(MAX_WAIT));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
@@ -34,17 +37,20 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
 
 /// Remote's `x-ratelimit-reset` is documented in milliseconds without saying whether it is
 /// an instant or a delay. Values beyond 10^12 (after September 2001 as epoch ms, or over 31
-/// years as a delay) can only be an instant; smaller ones are a delay.
+/// years as a delay) can only be an instant; smaller ones are a delay. Capped like
+/// [`parse_retry_after`].
 pub(crate) fn parse_reset_millis(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let ms = value.trim().parse::<i64>().ok()?;
     if ms < 0 {
         return None;
     }
-    if ms > 1_000_000_000_000 {
+    let wait = if ms > 1_000_000_000_000 {
         let at = DateTime::from_timestamp_millis(ms)?;
-        return Some((at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_WAIT));
-    }
-    Some(Duration::from_millis(ms.unsigned_abs()).min(MAX_WAIT))
+        (at - now).to_std().unwrap_or(Duration::ZERO)
+    } else {
+        Duration::from_millis(ms.unsigned_abs())
+    };
+    Some(wait.min(MAX_WAIT))
 }
 
 #[cfg(test)]
