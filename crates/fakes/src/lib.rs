@@ -24,6 +24,16 @@ use roster_domain::Clock;
 pub use company::{SampleCompany, SamplePerson, SampleSquad};
 pub use faults::{CallLog, Fault};
 
+/// The text of a provider's published spec copied under `crates/fakes/spec/` (`relative` as
+/// `xero/xero-payroll-au.yaml`), for the contract tests of both the fakes and the clients.
+pub fn spec_text(relative: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("spec")
+            .join(relative),
+    )
+}
+
 /// All six fakes on random 127.0.0.1 ports, serving one company. Dropping it stops them all.
 #[derive(Debug)]
 pub struct FakeProviders {

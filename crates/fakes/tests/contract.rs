@@ -18,17 +18,12 @@ use roster_fakes::google::{GoogleFake, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_
 use roster_fakes::xero::XeroFake;
 use serde_json::Value;
 
-fn spec_path(relative: &str) -> String {
-    format!("{}/spec/{relative}", env!("CARGO_MANIFEST_DIR"))
-}
-
 fn load_yaml(relative: &str) -> Value {
-    let text = std::fs::read_to_string(spec_path(relative)).unwrap();
-    serde_yaml_ng::from_str(&text).unwrap()
+    serde_yaml_ng::from_str(&roster_fakes::spec_text(relative).unwrap()).unwrap()
 }
 
 fn load_json(relative: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(spec_path(relative)).unwrap()).unwrap()
+    serde_json::from_str(&roster_fakes::spec_text(relative).unwrap()).unwrap()
 }
 
 /// What both schema dialects check the same way: allowed enum values, array items, and the

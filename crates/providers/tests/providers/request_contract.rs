@@ -9,17 +9,12 @@
 use roster_fakes::faults::SeenRequest;
 use serde_json::Value;
 
-fn spec_path(relative: &str) -> String {
-    format!("{}/../fakes/spec/{relative}", env!("CARGO_MANIFEST_DIR"))
-}
-
 pub fn load_yaml(relative: &str) -> Value {
-    let text = std::fs::read_to_string(spec_path(relative)).unwrap();
-    serde_yaml_ng::from_str(&text).unwrap()
+    serde_yaml_ng::from_str(&roster_fakes::spec_text(relative).unwrap()).unwrap()
 }
 
 pub fn load_json(relative: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(spec_path(relative)).unwrap()).unwrap()
+    serde_json::from_str(&roster_fakes::spec_text(relative).unwrap()).unwrap()
 }
 
 /// One parameter as both spec dialects describe it.
