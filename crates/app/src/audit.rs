@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use roster_domain::model::AuditEvent;
-use roster_domain::{EventId, FieldError, OrgId, UserId};
+use roster_domain::{EventId, FieldError, UserId};
 use roster_store::OrgTx;
 use roster_store::audit::AuditQuery;
 
@@ -94,12 +94,8 @@ fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, EventId)> {
 }
 
 impl App {
-    pub async fn list_audit(
-        &self,
-        org: OrgId,
-        _can: &Can<Executive>,
-        f: AuditFilter,
-    ) -> Result<AuditPage> {
+    pub async fn list_audit(&self, can: &Can<Executive>, f: AuditFilter) -> Result<AuditPage> {
+        let org = can.caller().org_id();
         let limit = f.limit.unwrap_or(DEFAULT_PAGE);
         if limit == 0 || limit > MAX_PAGE {
             return Err(

@@ -2,18 +2,22 @@
 //!
 //! Bearer tokens are HS256 JWTs signed with a key derived from the vault's key ring (one
 //! per ring key, named by `kid`, so rotating `ROSTER_SECRET_KEY` keeps old tokens valid
-//! until the old key is removed). Expiry is checked against the application's `Clock` with
-//! no leeway: the issuer and the verifier share one clock. Every request reloads the user,
-//! so a deleted user's token stops working at once.
+//! until the old key is removed). The keys are derived once, when the `App` is built.
+//! Expiry is checked against the application's `Clock` with no leeway: the issuer and the
+//! verifier share one clock. Every request reads the user, their memberships and the
+//! organization's permission rows in one statement (`Store::load_caller`) and caches none
+//! of it, so a deleted user's token or a lowered level takes effect on the next request.
 
+use std::fmt;
 use std::marker::PhantomData;
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use roster_domain::model::{Organization, User};
 use roster_domain::permissions::{Matrix, Permission};
-use roster_domain::{AccessLevel, OrgId, UserId};
-use roster_vault::ExposeSecret;
+use roster_domain::{AccessLevel, OrgId, PersonId, UserId};
+use roster_store::auth::{CallerRecord, MemberOf};
+use roster_vault::{ExposeSecret, KeyRing};
 use serde::{Deserialize, Serialize};
 
 use crate::{App, Error, Result};
@@ -29,6 +33,54 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: String,
+}
+
+/// The token-signing keys, derived once from the key ring: newest first, by `kid`.
+pub(crate) struct TokenKeys {
+    /// The newest key's `kid` and signing key.
+    signing: (String, EncodingKey),
+    /// Every key of the ring, by `kid`: tokens signed before a rotation still verify.
+    verifying: Vec<(String, DecodingKey)>,
+    validation: Validation,
+}
+
+impl fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<&str> = self.verifying.iter().map(|(kid, _)| kid.as_str()).collect();
+        f.debug_struct("TokenKeys")
+            .field("kids", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    pub(crate) fn derive(ring: &KeyRing) -> Self {
+        let (kid, key) = ring.derive_primary(TOKEN_KEY_INFO);
+        let signing = (
+            kid.to_string(),
+            EncodingKey::from_secret(key.expose_secret()),
+        );
+        let verifying = ring
+            .derive(TOKEN_KEY_INFO)
+            .into_iter()
+            .map(|(kid, key)| {
+                (
+                    kid.to_string(),
+                    DecodingKey::from_secret(key.expose_secret()),
+                )
+            })
+            .collect();
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked against our clock, with no leeway.
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        validation.set_issuer(&[ISSUER]);
+        Self {
+            signing,
+            verifying,
+            validation,
+        }
+    }
 }
 
 /// A signed bearer token and when it stops working.
@@ -52,10 +104,9 @@ impl App {
         }
         let now = self.clock.now();
         let expires_at = now + ttl;
-        let keys = self.keys.derive(TOKEN_KEY_INFO);
-        let (kid, key) = keys.first().ok_or(Error::Unauthenticated)?;
+        let (kid, key) = &self.token_keys.signing;
         let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(kid.to_string());
+        header.kid = Some(kid.clone());
         let claims = Claims {
             iss: ISSUER.to_owned(),
             sub: user.to_string(),
@@ -65,89 +116,91 @@ impl App {
             exp: expires_at.timestamp() + i64::from(expires_at.timestamp_subsec_nanos() > 0),
             jti: uuid::Uuid::new_v4().to_string(),
         };
-        let token = jsonwebtoken::encode(
-            &header,
-            &claims,
-            &EncodingKey::from_secret(key.expose_secret()),
-        )
-        .map_err(|e| {
-            Error::Store(roster_store::Error::Internal(format!(
-                "signing a token: {e}"
-            )))
-        })?;
+        let token = jsonwebtoken::encode(&header, &claims, key).map_err(Error::TokenSigning)?;
         Ok(IssuedToken { token, expires_at })
     }
 
-    /// The user a bearer token names, if it is ours, unexpired, and the user still exists.
-    pub async fn verify_token(&self, token: &str) -> Result<User> {
+    /// The user id a bearer token names, if it is ours and unexpired. Reads nothing.
+    fn token_subject(&self, token: &str) -> Result<UserId> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthenticated)?;
         if header.alg != Algorithm::HS256 {
             return Err(Error::Unauthenticated);
         }
         let kid = header.kid.ok_or(Error::Unauthenticated)?;
-        let keys = self.keys.derive(TOKEN_KEY_INFO);
-        let (_, key) = keys
+        let (_, key) = self
+            .token_keys
+            .verifying
             .iter()
-            .find(|(id, _)| id.to_string() == kid)
+            .find(|(id, _)| *id == kid)
             .ok_or(Error::Unauthenticated)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked below against our clock, with no leeway.
-        validation.validate_exp = false;
-        validation.required_spec_claims.clear();
-        validation.set_issuer(&[ISSUER]);
-        let data = jsonwebtoken::decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(key.expose_secret()),
-            &validation,
-        )
-        .map_err(|_| Error::Unauthenticated)?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.token_keys.validation)
+            .map_err(|_| Error::Unauthenticated)?;
         if self.clock.now().timestamp() >= data.claims.exp {
             return Err(Error::Unauthenticated);
         }
-        let user_id: UserId = data
-            .claims
-            .sub
-            .parse()
-            .map_err(|_| Error::Unauthenticated)?;
-        let mut tx = self.store.read().await?;
-        let user = tx.find_user(user_id).await?.ok_or(Error::Unauthenticated)?;
-        tx.rollback().await?;
-        Ok(user)
+        data.claims.sub.parse().map_err(|_| Error::Unauthenticated)
     }
 
-    /// Resolves the organization a request acts in: the one `x-active-org` names (by id
-    /// or slug) when the user is a member of it (403 otherwise), else the user's default
-    /// organization, else their oldest membership.
+    /// Checks a bearer token alone: 401 when it is not ours, expired, or its user is gone.
+    pub async fn verify_token(&self, token: &str) -> Result<User> {
+        let id = self.token_subject(token)?;
+        let record = self
+            .store
+            .load_caller(id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        Ok(record.user)
+    }
+
+    /// The caller a bearer token names, acting in the organization `active_org` names (by
+    /// id or slug; see [`choose_membership`]). One read of the database.
     pub async fn authenticate(&self, token: &str, active_org: Option<&str>) -> Result<Caller> {
-        let user = self.verify_token(token).await?;
-        let mut tx = self.store.read().await?;
-        let memberships = tx.memberships_of(user.id).await?;
-        let chosen = match active_org.map(str::trim) {
-            Some(wanted) => memberships
-                .iter()
-                .find(|(org, _)| {
-                    org.slug == wanted || org.id.to_string() == wanted.to_ascii_lowercase()
-                })
-                .ok_or(Error::Forbidden(
-                    "you are not a member of that organization",
-                ))?,
-            None => memberships
-                .iter()
-                .find(|(org, _)| Some(org.id) == user.default_org)
-                .or_else(|| memberships.first())
-                .ok_or(Error::Forbidden("you are not a member of any organization"))?,
-        };
-        let (org, level) = chosen.clone();
-        let matrix = Matrix::with_overrides(tx.org(org.id).stored_grants().await?);
-        tx.rollback().await?;
+        let id = self.token_subject(token)?;
+        let record = self
+            .store
+            .load_caller(id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let CallerRecord { user, memberships } = record;
+        let chosen = choose_membership(&user, memberships, active_org)?;
         Ok(Caller {
             user,
-            org,
-            level,
-            matrix,
+            org: chosen.org,
+            level: chosen.level,
+            person: chosen.person,
+            matrix: Matrix::with_overrides(chosen.grants),
             request_id: None,
         })
     }
+}
+
+/// The organization a request acts in: the one `wanted` names (by id or slug) when the user
+/// is a member of it (403 otherwise), else the user's default organization, else their
+/// oldest membership. `memberships` is oldest first.
+pub fn choose_membership(
+    user: &User,
+    memberships: Vec<MemberOf>,
+    wanted: Option<&str>,
+) -> Result<MemberOf> {
+    let index = match wanted.map(str::trim) {
+        Some(wanted) => {
+            let as_id = wanted.to_ascii_lowercase();
+            memberships
+                .iter()
+                .position(|m| m.org.slug.as_str() == wanted || m.org.id.to_string() == as_id)
+                .ok_or(Error::Forbidden(
+                    "you are not a member of that organization",
+                ))?
+        }
+        None => memberships
+            .iter()
+            .position(|m| Some(m.org.id) == user.default_org)
+            .unwrap_or(0),
+    };
+    memberships
+        .into_iter()
+        .nth(index)
+        .ok_or(Error::Forbidden("you are not a member of any organization"))
 }
 
 /// An authenticated user acting in one organization.
@@ -156,6 +209,8 @@ pub struct Caller {
     pub user: User,
     pub org: Organization,
     pub level: AccessLevel,
+    /// The caller's own person in this organization, when linked.
+    pub person: Option<PersonId>,
     pub matrix: Matrix,
     /// The id of the request that carries this call, recorded with its audit events.
     pub request_id: Option<String>,
@@ -178,10 +233,14 @@ impl Caller {
         self.matrix.permissions_of(self.level)
     }
 
-    /// Proof that the caller holds `R`, or 403. The only way to make a [`Can`].
-    pub fn can<R: Requirement>(&self) -> Result<Can<R>> {
-        if R::is_met(self) {
-            Ok(Can(PhantomData))
+    /// Proof that the caller holds `R`, or 403. The only way to make a [`Can`]; the proof
+    /// carries this caller, so it cannot be presented on behalf of anyone else.
+    pub fn can<R: Requirement>(self) -> Result<Can<R>> {
+        if R::is_met(&self) {
+            Ok(Can {
+                caller: self,
+                requirement: PhantomData,
+            })
         } else {
             Err(Error::Forbidden(R::DENIED))
         }
@@ -194,9 +253,20 @@ pub trait Requirement {
     fn is_met(caller: &Caller) -> bool;
 }
 
-/// A proof that the caller met `R`; operations that need `R` take one as an argument.
+/// A proof that one caller met `R`; operations that need `R` take one, and act as the
+/// caller inside it.
 #[derive(Debug)]
-pub struct Can<R>(PhantomData<R>);
+pub struct Can<R> {
+    caller: Caller,
+    requirement: PhantomData<fn() -> R>,
+}
+
+impl<R> Can<R> {
+    /// The caller this proof was made for.
+    pub const fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
 
 /// Executive access level (the Admin and Connections APIs).
 #[derive(Debug)]

@@ -1,5 +1,5 @@
-//! The operations' one error type. It says what happened in the contract's words; the
-//! server alone turns it into HTTP.
+//! The operations' one error type. It says what happened in the contract's words and keeps
+//! every cause as a `source`; the server alone chooses the HTTP status (in its `problem.rs`).
 
 use roster_domain::FieldError;
 
@@ -11,44 +11,27 @@ pub enum Error {
     /// Authenticated, but not allowed (level too low, or not a member of the organization).
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
+    /// Input that is well formed but not acceptable, field by field.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
-    /// A request the contract answers with 400 beyond malformed JSON (e.g. a bad cursor).
-    #[error("{0}")]
-    BadRequest(String),
+    /// A business rule said no (the last executive, deleting oneself, ...).
     #[error(transparent)]
-    Store(roster_store::Error),
+    Rule(roster_domain::Error),
+    /// The store failed or refused (not found, a conflict, busy, unavailable).
+    #[error(transparent)]
+    Store(#[from] roster_store::Error),
+    /// Signing a token failed: a bug, never the caller's input.
+    #[error("signing a token failed")]
+    TokenSigning(#[source] jsonwebtoken::errors::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<roster_store::Error> for Error {
-    fn from(e: roster_store::Error) -> Self {
-        match e {
-            roster_store::Error::NotFound(what) => Self::NotFound(what),
-            roster_store::Error::Conflict(what) => Self::Conflict(what.to_owned()),
-            other => Self::Store(other),
-        }
-    }
-}
-
 impl From<roster_domain::Error> for Error {
     fn from(e: roster_domain::Error) -> Self {
-        use roster_domain::Error as D;
         match e {
-            D::Invalid(errors) => Self::Invalid(errors),
-            D::LastExecutive | D::DeleteSelf => Self::Conflict(e.to_string()),
-            D::NoLinkedPerson => Self::Invalid(vec![FieldError::new(
-                "user",
-                "has no linked person to hold employment fields",
-            )]),
-            D::ExecutiveKeepsEveryRight(m) => {
-                Self::Invalid(vec![FieldError::new("permissions", m)])
-            }
+            roster_domain::Error::Invalid(errors) => Self::Invalid(errors),
+            rule => Self::Rule(rule),
         }
     }
 }

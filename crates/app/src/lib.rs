@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 mod error;
+pub mod operator;
 pub mod permissions;
 pub mod users;
 
@@ -40,22 +41,46 @@ impl Default for Settings {
     }
 }
 
-/// Everything an operation needs: the store, the clock, the key ring. Cheap to clone.
+/// Everything an operation needs: the store, the clock, keys derived from the key ring. Cheap to clone. The
+/// store is private: every read and write goes through an operation of this crate.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub store: Store,
+    store: Store,
     pub clock: Arc<dyn Clock>,
-    pub keys: Arc<KeyRing>,
+    token_keys: Arc<auth::TokenKeys>,
     pub settings: Arc<Settings>,
 }
 
+/// Whether the database can serve requests (`/readyz`).
+#[derive(Debug)]
+pub enum Readiness {
+    Ready,
+    /// Migrations this binary knows are not applied yet.
+    MigrationsPending(usize),
+    /// The schema is not one this binary can use (say, a newer one); the words say why.
+    UnknownSchema(String),
+    /// The database did not answer.
+    Unreachable(roster_store::Error),
+}
+
 impl App {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, keys: KeyRing, settings: Settings) -> Self {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, keys: &KeyRing, settings: Settings) -> Self {
+        let token_keys = Arc::new(auth::TokenKeys::derive(keys));
         Self {
             store,
             clock,
-            keys: Arc::new(keys),
+            token_keys,
             settings: Arc::new(settings),
+        }
+    }
+
+    /// Whether the database is reachable and every migration is applied.
+    pub async fn readiness(&self) -> Readiness {
+        match self.store.migration_status().await {
+            Ok(s) if s.is_current() => Readiness::Ready,
+            Ok(s) => Readiness::MigrationsPending(s.pending.len()),
+            Err(roster_store::Error::Schema(m)) => Readiness::UnknownSchema(m),
+            Err(e) => Readiness::Unreachable(e),
         }
     }
 }

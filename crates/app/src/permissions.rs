@@ -4,15 +4,12 @@ use roster_domain::permissions::{self, Grant, Matrix};
 use serde_json::json;
 
 use crate::audit::record;
-use crate::{App, Caller, Can, Executive, Result};
+use crate::{App, Can, Executive, Result};
 
 impl App {
     /// The full effective matrix, defaults included.
-    pub async fn permission_matrix(
-        &self,
-        caller: &Caller,
-        _can: &Can<Executive>,
-    ) -> Result<Matrix> {
+    pub async fn permission_matrix(&self, can: &Can<Executive>) -> Result<Matrix> {
+        let caller = can.caller();
         let mut tx = self.store.read().await?;
         let stored = tx.org(caller.org_id()).stored_grants().await?;
         tx.rollback().await?;
@@ -20,12 +17,8 @@ impl App {
     }
 
     /// Upserts rows; `executive` always keeps every right (rows that would weaken it: 422).
-    pub async fn update_permissions(
-        &self,
-        caller: &Caller,
-        _can: &Can<Executive>,
-        rows: &[Grant],
-    ) -> Result<()> {
+    pub async fn update_permissions(&self, can: &Can<Executive>, rows: &[Grant]) -> Result<()> {
+        let caller = can.caller();
         permissions::validate_update(rows)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;

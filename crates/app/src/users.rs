@@ -1,81 +1,14 @@
 //! Users of an organization: listing, updating level and employment fields, removing, and
 //! creating from the admin CLI.
 
-use chrono::NaiveDate;
 use roster_domain::model::{Membership, OrgUser, Organization, User};
-use roster_domain::{
-    AccessLevel, Email, EmploymentBasis, EmploymentStatus, FieldError, Gender, OrgId, UserId,
-};
+use roster_domain::text::{MAX_TEXT_CHARS, required};
+use roster_domain::users::{UserPatch, check_last_executive, stored_text};
+use roster_domain::{AccessLevel, Email, FieldError, OrgId, Slug, UserId};
 use serde_json::json;
 
 use crate::audit::record;
 use crate::{App, Caller, Can, Error, Executive, Result};
-
-/// `PUT /api/admin/users/:id`: absent fields stay; `Some(None)` clears a nullable field.
-#[derive(Debug, Clone, Default)]
-pub struct UserPatch {
-    pub access_level: Option<AccessLevel>,
-    pub onboarding_template_id: Option<Option<String>>,
-    pub scorecard_template_id: Option<Option<String>>,
-    pub review_template_id: Option<Option<String>>,
-    pub employment_status: Option<Option<EmploymentStatus>>,
-    pub employment_basis: Option<Option<EmploymentBasis>>,
-    pub location: Option<Option<String>>,
-    pub start_date: Option<Option<NaiveDate>>,
-    pub gender: Option<Option<Gender>>,
-}
-
-impl UserPatch {
-    fn touches_person(&self) -> bool {
-        self.employment_status.is_some()
-            || self.employment_basis.is_some()
-            || self.location.is_some()
-            || self.start_date.is_some()
-            || self.gender.is_some()
-    }
-
-    /// Names of the fields present, for the audit log (values are HR data: not logged).
-    fn field_names(&self) -> Vec<&'static str> {
-        [
-            ("access_level", self.access_level.is_some()),
-            (
-                "onboarding_template_id",
-                self.onboarding_template_id.is_some(),
-            ),
-            (
-                "scorecard_template_id",
-                self.scorecard_template_id.is_some(),
-            ),
-            ("review_template_id", self.review_template_id.is_some()),
-            ("employment_status", self.employment_status.is_some()),
-            ("employment_basis", self.employment_basis.is_some()),
-            ("location", self.location.is_some()),
-            ("start_date", self.start_date.is_some()),
-            ("gender", self.gender.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, present)| present.then_some(name))
-        .collect()
-    }
-}
-
-/// Whether `actor` may change `target`'s level to `new_level`: the organization's last
-/// executive may not lower their own level (nobody could then administer it).
-pub fn check_last_executive(
-    actor: UserId,
-    target: &Membership,
-    new_level: AccessLevel,
-    executives: i64,
-) -> Result<(), roster_domain::Error> {
-    let lowers_self = actor == target.user
-        && target.access_level == AccessLevel::Executive
-        && new_level != AccessLevel::Executive;
-    if lowers_self && executives <= 1 {
-        Err(roster_domain::Error::LastExecutive)
-    } else {
-        Ok(())
-    }
-}
 
 /// Takes the organization's membership lock, then checks that the caller is still one of its
 /// executives. The right was checked when the request arrived; two executives demoting or
@@ -96,7 +29,8 @@ async fn still_executive_after_lock(
 }
 
 impl App {
-    pub async fn list_users(&self, caller: &Caller, _can: &Can<Executive>) -> Result<Vec<OrgUser>> {
+    pub async fn list_users(&self, can: &Can<Executive>) -> Result<Vec<OrgUser>> {
+        let caller = can.caller();
         let mut tx = self.store.read().await?;
         let users = tx.org(caller.org_id()).list_users().await?;
         tx.rollback().await?;
@@ -105,11 +39,11 @@ impl App {
 
     pub async fn update_user(
         &self,
-        caller: &Caller,
-        _can: &Can<Executive>,
+        can: &Can<Executive>,
         target: UserId,
         patch: UserPatch,
     ) -> Result<OrgUser> {
+        let caller = can.caller();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut org = tx.org(caller.org_id());
@@ -127,13 +61,13 @@ impl App {
             membership.access_level = level;
         }
         if let Some(v) = patch.onboarding_template_id.clone() {
-            membership.onboarding_template_id = v;
+            membership.onboarding_template_id = stored_text(v);
         }
         if let Some(v) = patch.scorecard_template_id.clone() {
-            membership.scorecard_template_id = v;
+            membership.scorecard_template_id = stored_text(v);
         }
         if let Some(v) = patch.review_template_id.clone() {
-            membership.review_template_id = v;
+            membership.review_template_id = stored_text(v);
         }
         org.save_membership(&membership, now).await?;
         if patch.touches_person() {
@@ -149,10 +83,10 @@ impl App {
                 employment.employment_basis = v;
             }
             if let Some(v) = patch.location.clone() {
-                employment.location = v;
+                employment.location = stored_text(v);
             }
             if let Some(v) = patch.start_date {
-                employment.start_date = v;
+                employment.start_date = v.map(Into::into);
             }
             let gender = patch.gender.unwrap_or(person.gender);
             org.save_employment(person_id, &employment, gender, now)
@@ -179,12 +113,8 @@ impl App {
 
     /// Removes the user from the caller's organization. Their person stays, unlinked; a
     /// user left in no organization is deleted, so their tokens stop working.
-    pub async fn delete_user(
-        &self,
-        caller: &Caller,
-        _can: &Can<Executive>,
-        target: UserId,
-    ) -> Result<()> {
+    pub async fn delete_user(&self, can: &Can<Executive>, target: UserId) -> Result<()> {
+        let caller = can.caller();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut org = tx.org(caller.org_id());
@@ -217,11 +147,10 @@ impl App {
         email: &Email,
         name: &str,
         level: AccessLevel,
-        org_slug: Option<&str>,
+        org_slug: Option<&Slug>,
         org_name: Option<&str>,
     ) -> Result<(User, Organization)> {
-        let name =
-            roster_domain::text::required("name", name, roster_domain::text::MAX_TEXT_CHARS)?;
+        let name = required("name", name, MAX_TEXT_CHARS)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let org = org_for_new_member(&mut tx, org_slug, org_name, now).await?;
@@ -271,15 +200,15 @@ impl App {
 /// else the only one, else a new `default`; several and no slug is an error.
 async fn org_for_new_member(
     tx: &mut roster_store::Tx,
-    slug: Option<&str>,
+    slug: Option<&Slug>,
     name: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Organization> {
-    let slug = if let Some(raw) = slug {
-        parse_slug(raw)?
+    let slug = if let Some(slug) = slug {
+        slug.clone()
     } else {
         match tx.list_orgs().await?.as_slice() {
-            [] => "default".to_owned(),
+            [] => Slug::parse("org", "default")?,
             [only] => return Ok(only.clone()),
             _ => {
                 return Err(FieldError::new(
@@ -293,16 +222,11 @@ async fn org_for_new_member(
     if let Some(org) = tx.find_org_by_slug(&slug).await? {
         return Ok(org);
     }
-    let name = name.map_or_else(
-        || {
-            if slug == "default" {
-                "Default".to_owned()
-            } else {
-                slug.clone()
-            }
-        },
-        str::to_owned,
-    );
+    let name = match name {
+        Some(name) => required("name", name, MAX_TEXT_CHARS)?,
+        None if slug.as_str() == "default" => "Default".to_owned(),
+        None => slug.to_string(),
+    };
     let org = Organization {
         id: OrgId::new(),
         name,
@@ -311,84 +235,4 @@ async fn org_for_new_member(
     };
     tx.create_org(&org).await?;
     Ok(org)
-}
-
-/// Organization slugs: lowercase letters, digits and dashes, 1–63 characters.
-pub fn parse_slug(raw: &str) -> Result<String, FieldError> {
-    let s = raw.trim();
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(FieldError::new(
-            "org",
-            "must be 1-63 lowercase letters, digits or dashes",
-        ))
-    }
-}
-
-impl App {
-    /// The caller's own person in their active organization, if linked.
-    pub async fn linked_person(&self, caller: &Caller) -> Result<Option<roster_domain::PersonId>> {
-        let mut tx = self.store.read().await?;
-        let me = tx.org(caller.org_id()).get_user(caller.user.id).await?;
-        tx.rollback().await?;
-        Ok(me.person_id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn member(user: UserId, level: AccessLevel) -> Membership {
-        Membership {
-            org: OrgId::new(),
-            user,
-            access_level: level,
-            onboarding_template_id: None,
-            scorecard_template_id: None,
-            review_template_id: None,
-        }
-    }
-
-    #[test]
-    fn last_executive_cannot_lower_themselves() {
-        use AccessLevel::{Executive, Head};
-        let me = UserId::new();
-        let other = UserId::new();
-        for (actor, target_level, new, execs, ok) in [
-            (me, Executive, Head, 1, false),
-            (me, Executive, Head, 2, true),
-            (me, Executive, Executive, 1, true),
-            (other, Executive, Head, 2, true),
-            (me, Head, Executive, 1, true),
-        ] {
-            let target = member(me, target_level);
-            assert_eq!(
-                check_last_executive(actor, &target, new, execs).is_ok(),
-                ok,
-                "{target_level}→{new} with {execs}"
-            );
-        }
-    }
-
-    #[test]
-    fn slugs() {
-        for (raw, ok) in [
-            ("acme", true),
-            ("acme-2", true),
-            ("Acme", false),
-            ("-a", false),
-            ("", false),
-            ("a b", false),
-        ] {
-            assert_eq!(parse_slug(raw).is_ok(), ok, "{raw:?}");
-        }
-    }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
-use roster_domain::{AccessLevel, Email};
+use roster_domain::{AccessLevel, Email, Slug};
 use roster_vault::{ExposeSecret, SecretKey};
 
 use crate::config::Config;
@@ -54,13 +54,17 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
             let level: AccessLevel = access_level
                 .parse()
                 .map_err(|e: roster_domain::FieldError| anyhow!("--access-level {}", e.message))?;
+            let org = org
+                .map(|raw| Slug::parse("--org", &raw))
+                .transpose()
+                .map_err(|e| anyhow!("{} {}", e.field, e.message))?;
             let store = wiring::connect(config).await?;
             wiring::require_schema(&store, config).await?;
             // Creating a user needs no key; an ephemeral one keeps `App` whole.
             let keys = roster_vault::KeyRing::new(vec![SecretKey::generate()])?;
-            let app = wiring::app(store, keys, config);
+            let app = wiring::app(store, &keys, config);
             let (user, org) = app
-                .create_user(&email, &name, level, org.as_deref(), None)
+                .create_user(&email, &name, level, org.as_ref(), None)
                 .await
                 .map_err(describe)?;
             eprintln!(
@@ -75,14 +79,16 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
             let keys = wiring::key_ring(config)?;
             let store = wiring::connect(config).await?;
             wiring::require_schema(&store, config).await?;
-            let mut tx = store.read().await?;
-            let user = tx
-                .find_user_by_email(&email)
-                .await?
-                .ok_or_else(|| anyhow!("no user with email {email}"))?;
-            tx.rollback().await?;
-            let app = wiring::app(store, keys, config);
-            let token = app.issue_token(user.id, ttl).map_err(describe)?;
+            let app = wiring::app(store, &keys, config);
+            let token = app
+                .issue_token_for(&email, ttl)
+                .await
+                .map_err(|e| match e {
+                    roster_app::Error::Store(roster_store::Error::NotFound(_)) => {
+                        anyhow!("no user with email {email}")
+                    }
+                    other => describe(other),
+                })?;
             println!("{}", token.token);
         }
     }

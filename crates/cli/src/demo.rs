@@ -1,7 +1,7 @@
 //! `roster demo`: the zero-configuration tour.
 //!
 //! An embedded SQLite database in a data directory, the built-in fake providers serving one
-//! sample company (seeded straight into the directory until the Productive sync lands; the
+//! sample company (imported through `App::import_directory` until the Productive sync lands; the
 //! provider settings in `roster.toml` point at the fakes), a running server,
 //! and a ready sign-in per persona. Writes `DIR/roster.toml` so `roster --config
 //! DIR/roster.toml admin …` works against the running demo. With `--json`, stdout carries
@@ -16,10 +16,11 @@ use anyhow::{Context, Result, anyhow};
 use chrono::Duration;
 use clap::Args;
 use roster_app::App;
+use roster_app::operator::Directory;
 use roster_domain::model::{Employment, Person, Squad, squad_key};
 use roster_domain::{
-    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, SquadId,
-    SystemClock, UserId,
+    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, Slug, SquadId,
+    SystemClock,
 };
 use roster_fakes::company::{Level, SampleBasis};
 use roster_fakes::{FakeProviders, SampleCompany, SamplePerson};
@@ -124,16 +125,17 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let keys = wiring::key_ring(&config)?;
     let store = wiring::connect(&config).await?;
     store.migrate(SystemClock.now()).await?;
-    let app = wiring::app(store, keys, &config);
+    let app = wiring::app(store, &keys, &config);
     let personas = seed(&app, &company).await?;
 
     let mut users = Vec::new();
-    for (user, person, level, name, email) in personas {
+    for (person, level, name, email) in personas {
         let token = app
-            .issue_token(user, Duration::hours(12))
-            .map_err(|e| anyhow!("{e}"))?;
+            .issue_token_for(&email, Duration::hours(12))
+            .await
+            .map_err(|e| anyhow!(e))?;
         users.push(Persona {
-            email,
+            email: email.to_string(),
             name,
             access_level: level,
             person_id: person.to_string(),
@@ -218,30 +220,25 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-type Seeded = (UserId, PersonId, AccessLevel, String, String);
+type Seeded = (PersonId, AccessLevel, String, Email);
 
 /// Creates the demo organization with the sample company's active staff, its squads, and
-/// a user per access level linked to their person. Reuses an organization seeded before.
+/// a user per access level linked to their person, through the same operations as the
+/// admin CLI (so the audit log records them). Reuses an organization seeded before.
 async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
-    let slug = squad_key(&company.name);
+    let slug = Slug::parse("org", &squad_key(&company.name))
+        .map_err(|e| anyhow!("the sample company's slug: {e}"))?;
     let picks = pick_personas(company)?;
-    let mut tx = app.store.read().await?;
-    let existing = tx.find_org_by_slug(&slug).await?;
-    tx.rollback().await?;
-    if let Some(org) = existing {
+    if let Some((_, users)) = app.org_members(&slug).await.map_err(|e| anyhow!(e))? {
         // A reused data directory: find the personas again.
-        let mut tx = app.store.read().await?;
-        let users = tx.org(org.id).list_users().await?;
-        tx.rollback().await?;
         return Ok(users
             .into_iter()
             .filter_map(|u| {
                 Some((
-                    u.user.id,
                     u.person_id?,
                     u.membership.access_level,
                     u.user.name,
-                    u.user.email.to_string(),
+                    u.user.email,
                 ))
             })
             .collect());
@@ -265,20 +262,12 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
             .map_err(|e| anyhow!("creating {email}: {e}"))?;
         org_id = Some(org.id);
         user_of.insert(p.index, user.id);
-        out.push((
-            user.id,
-            *level,
-            p.display_name(),
-            email.to_string(),
-            p.index,
-        ));
+        out.push((*level, p.display_name(), email, p.index));
     }
     let org = org_id.ok_or_else(|| anyhow!("no persona"))?;
     let now = app.clock.now();
 
-    // One transaction for the whole directory: a failure leaves nothing half-seeded.
-    let mut tx = app.store.begin().await?;
-    let mut scoped = tx.org(org);
+    let mut directory = Directory::default();
     let mut squad_ids = HashMap::new();
     for s in &company.squads {
         let squad = Squad {
@@ -287,8 +276,8 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
             name: s.name.clone(),
             productive_team_id: Some(s.productive_team_id.clone()),
         };
-        scoped.create_squad(&squad, now).await?;
         squad_ids.insert(s.index, squad.id);
+        directory.squads.push(squad);
     }
     let staff: Vec<&SamplePerson> = company
         .people
@@ -298,7 +287,7 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
     let person_ids: HashMap<usize, PersonId> =
         staff.iter().map(|p| (p.index, PersonId::new())).collect();
     for p in &staff {
-        let person = Person {
+        directory.people.push(Person {
             id: person_ids[&p.index],
             org,
             user: user_of.get(&p.index).copied(),
@@ -307,7 +296,7 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
             email: p.email.as_deref().and_then(|e| Email::parse(e).ok()),
             title: Some(p.title.clone()),
             avatar_url: None,
-            manager: None,
+            manager: p.manager.and_then(|m| person_ids.get(&m).copied()),
             squad: p.squad.and_then(|s| squad_ids.get(&s).copied()),
             employment: Employment {
                 start_date: Some(p.start_date),
@@ -318,20 +307,15 @@ async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
             },
             gender: gender(p.gender),
             synced_at: Some(now),
-        };
-        scoped.create_person(&person, now).await?;
+        });
     }
-    for p in &staff {
-        if let Some(m) = p.manager.and_then(|m| person_ids.get(&m)) {
-            scoped
-                .set_manager(person_ids[&p.index], Some(*m), now)
-                .await?;
-        }
-    }
-    tx.commit().await?;
+    // One transaction for the whole directory: a failure leaves nothing half-seeded.
+    app.import_directory(org, &directory)
+        .await
+        .map_err(|e| anyhow!(e))?;
     Ok(out
         .into_iter()
-        .map(|(user, level, name, email, index)| (user, person_ids[&index], level, name, email))
+        .map(|(level, name, email, index)| (person_ids[&index], level, name, email))
         .collect())
 }
 

@@ -109,7 +109,7 @@ pub fn key_ring(config: &Config) -> Result<KeyRing> {
     KeyRing::parse_list(&config.secret_keys).map_err(|e| anyhow!("ROSTER_SECRET_KEY: {e}"))
 }
 
-pub fn app(store: Store, keys: KeyRing, config: &Config) -> App {
+pub fn app(store: Store, keys: &KeyRing, config: &Config) -> App {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = Settings {
         people_ttl: config.people_ttl,

@@ -7,18 +7,22 @@ pub mod email;
 pub mod enums;
 pub mod ids;
 pub mod model;
+pub mod patch;
 pub mod permissions;
 pub mod text;
+pub mod users;
 
 use std::fmt;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dates::HrDate;
 pub use email::Email;
 pub use enums::{
     AccessLevel, ConnectionStatus, EmploymentBasis, EmploymentStatus, Gender, MappedProvider,
     Provider,
 };
 pub use ids::{AccountId, EventId, OrgId, PersonId, SquadId, UserId};
+pub use text::{BoundedText, Slug};
 
 /// One invalid input value: which field, and why. Many of these make a 422.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,13 +4,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    AccessLevel, Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, SquadId, UserId,
+    AccessLevel, Email, EmploymentBasis, EmploymentStatus, Gender, OrgId, PersonId, Slug, SquadId,
+    UserId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: OrgId,
-    pub slug: String,
+    pub slug: Slug,
     pub name: String,
     pub created_at: DateTime<Utc>,
 }

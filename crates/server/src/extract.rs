@@ -61,17 +61,16 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// The caller, with proof that they meet `R` (403 otherwise).
+/// Proof that the caller meets `R` (403 otherwise); the proof carries the caller.
 #[derive(Debug)]
-pub struct Allowed<R>(pub Caller, pub Can<R>);
+pub struct Allowed<R>(pub Can<R>);
 
 impl<R: Requirement + Send> FromRequestParts<AppState> for Allowed<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Authed(caller) = Authed::from_request_parts(parts, state).await?;
-        let can = caller.can::<R>()?;
-        Ok(Self(caller, can))
+        Ok(Self(caller.can::<R>()?))
     }
 }
 

@@ -57,8 +57,8 @@ pub(crate) fn wrap(router: Router) -> Router {
                     })
                     .on_response(|res: &Response<_>, latency: std::time::Duration, _span: &Span| {
                         let status = res.status().as_u16();
-                        if let Some(Cause(cause)) = res.extensions().get::<Cause>() {
-                            tracing::error!(status, latency_ms = latency.as_millis() as u64, %cause, "request failed");
+                        if let Some(cause) = res.extensions().get::<Cause>() {
+                            tracing::error!(status, latency_ms = latency.as_millis() as u64, cause = %cause.chain(), "request failed");
                         } else {
                             tracing::info!(status, latency_ms = latency.as_millis() as u64, "request");
                         }
@@ -87,7 +87,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send>) -> axum::response::Respo
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "panic".to_owned());
-    ApiError::Internal(format!("handler panicked: {what}")).into_response()
+    ApiError::internal(format!("handler panicked: {what}")).into_response()
 }
 
 /// The longest caller-chosen request id kept; longer ones are replaced.

@@ -60,6 +60,32 @@ pub enum ToolDoc {
     integrations,
 }
 
+/// The body of `PUT /api/admin/users/{id}` as documented; the server parses it straight
+/// into `roster_domain::users::UserPatch`, whose types hold these limits. Every field is
+/// optional, `null` clears a nullable field, and an unknown field is a 422.
+#[derive(Debug, ToSchema)]
+#[schema(as = UpdateUser)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema of the request body, never built")]
+pub struct UpdateUserDoc {
+    /// Not nullable: a user always has a level.
+    #[schema(value_type = AccessLevelDoc)]
+    access_level: Option<AccessLevelDoc>,
+    #[schema(max_length = 1000)]
+    onboarding_template_id: Option<String>,
+    #[schema(max_length = 1000)]
+    scorecard_template_id: Option<String>,
+    #[schema(max_length = 1000)]
+    review_template_id: Option<String>,
+    employment_status: Option<EmploymentStatusDoc>,
+    employment_basis: Option<EmploymentBasisDoc>,
+    #[schema(max_length = 1000)]
+    location: Option<String>,
+    /// Between 1900-01-01 and 2199-12-31.
+    start_date: Option<chrono::NaiveDate>,
+    gender: Option<GenderDoc>,
+}
+
 #[derive(Debug)]
 struct BearerAuth;
 

@@ -5,6 +5,8 @@
 //! causes are attached to the response for the trace layer to log with the request id —
 //! never put in the body.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_domain::FieldError;
@@ -33,6 +35,9 @@ pub struct ProblemField {
     pub message: String,
 }
 
+/// A cause kept for the logs: the error and its `source` chain, never shown to the caller.
+pub type CauseError = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -54,18 +59,45 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    #[error("not ready: {0}")]
-    Unavailable(String),
+    /// Another write held the database past its busy timeout; nothing was written.
+    #[error("the database is busy")]
+    Busy(CauseError),
+    /// The database cannot serve (unreachable, or its schema is not this binary's).
+    #[error("not ready")]
+    Unavailable(CauseError),
     /// A bug or an outage; the cause is logged, the caller sees a generic 500.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(CauseError),
 }
 
-/// The logged cause of a 500, carried in the response extensions.
+/// How long a caller should wait before retrying a `busy` answer, in seconds.
+pub const BUSY_RETRY_AFTER_SECS: u32 = 1;
+
+/// The logged cause of a 5xx, carried in the response extensions.
 #[derive(Debug, Clone)]
-pub struct Cause(pub String);
+pub struct Cause(pub CauseError);
+
+impl Cause {
+    /// The error and every `source` under it, joined: what the log line shows.
+    pub fn chain(&self) -> String {
+        let mut text = self.0.to_string();
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            text.push_str(": ");
+            text.push_str(&e.to_string());
+            next = e.source();
+        }
+        text
+    }
+}
 
 impl ApiError {
+    /// An internal error from a message (a panic's payload): no typed cause to keep.
+    pub fn internal(message: impl Into<String>) -> Self {
+        let boxed: Box<dyn std::error::Error + Send + Sync> = message.into().into();
+        Self::Internal(Arc::from(boxed))
+    }
+
     pub const fn status(&self) -> StatusCode {
         match self {
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
@@ -77,7 +109,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +125,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Busy(_) => "busy",
             Self::Unavailable(_) => "not_ready",
             Self::Internal(_) => "internal_error",
         }
@@ -105,6 +138,9 @@ impl ApiError {
                     .to_owned()
             }
             Self::Unavailable(_) => "the service is not ready; try again shortly".to_owned(),
+            Self::Busy(_) => format!(
+                "another change is being written; nothing was changed, try again in {BUSY_RETRY_AFTER_SECS} s"
+            ),
             Self::Invalid(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("invalid value for: {}", fields.join(", "))
@@ -142,32 +178,52 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (self.status(), body).into_response();
-        res.headers_mut().insert(
+        let headers = res.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(self, Self::Unauthenticated) {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match &self {
+            Self::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::Busy(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+                );
+            }
+            _ => {}
         }
-        if let Self::Internal(cause) | Self::Unavailable(cause) = self {
+        if let Self::Internal(cause) | Self::Unavailable(cause) | Self::Busy(cause) = self {
             res.extensions_mut().insert(Cause(cause));
         }
         res
     }
 }
 
+/// The one mapping of the operations' errors to HTTP: each business rule and each store
+/// outcome gets its status here and nowhere else.
 impl From<roster_app::Error> for ApiError {
     fn from(e: roster_app::Error) -> Self {
         use roster_app::Error as A;
+        use roster_domain::Error as Rule;
         match e {
             A::Unauthenticated => Self::Unauthenticated,
             A::Forbidden(m) => Self::Forbidden(m.to_owned()),
-            A::NotFound(what) => Self::NotFound(what.to_owned()),
-            A::Conflict(m) => Self::Conflict(m),
-            A::Invalid(errors) => Self::Invalid(errors),
-            A::BadRequest(m) => Self::Malformed(m),
+            A::Invalid(errors) | A::Rule(Rule::Invalid(errors)) => Self::Invalid(errors),
+            A::Rule(rule @ (Rule::LastExecutive | Rule::DeleteSelf)) => {
+                Self::Conflict(rule.to_string())
+            }
+            A::Rule(Rule::NoLinkedPerson) => Self::Invalid(vec![FieldError::new(
+                "user",
+                "has no linked person to hold employment fields",
+            )]),
+            A::Rule(Rule::ExecutiveKeepsEveryRight(m)) => {
+                Self::Invalid(vec![FieldError::new("permissions", m)])
+            }
             A::Store(s) => s.into(),
+            e @ A::TokenSigning(_) => Self::Internal(Arc::new(e)),
         }
     }
 }
@@ -178,8 +234,9 @@ impl From<roster_store::Error> for ApiError {
         match e {
             S::NotFound(what) => Self::NotFound(what.to_owned()),
             S::Conflict(what) => Self::Conflict(what.to_owned()),
-            S::Unavailable(cause) | S::Schema(cause) => Self::Unavailable(cause),
-            S::Config(cause) | S::Internal(cause) => Self::Internal(cause),
+            e @ S::Busy(_) => Self::Busy(Arc::new(e)),
+            e @ (S::Unavailable(_) | S::Schema(_)) => Self::Unavailable(Arc::new(e)),
+            e @ (S::Config(_) | S::Corrupt { .. } | S::Internal(_)) => Self::Internal(Arc::new(e)),
         }
     }
 }
@@ -208,12 +265,17 @@ mod tests {
                 415,
                 "unsupported_media_type",
             ),
-            (ApiError::Unavailable("db down".into()), 503, "not_ready"),
             (
-                ApiError::Internal("secret cause".into()),
-                500,
-                "internal_error",
+                ApiError::Unavailable(Arc::new(std::io::Error::other("db down"))),
+                503,
+                "not_ready",
             ),
+            (
+                ApiError::Busy(Arc::new(std::io::Error::other("db down"))),
+                503,
+                "busy",
+            ),
+            (ApiError::internal("secret cause"), 500, "internal_error"),
         ];
         for (err, status, code) in cases {
             let p = err.problem();

@@ -55,3 +55,16 @@ macro_rules! execute {
         }
     }};
 }
+
+/// Runs `sqlx::query_as::<_, Row>(sql)` with binds straight on a [`crate::Store`]'s pool:
+/// one statement, its own implicit transaction, no `BEGIN`/`ROLLBACK` round trips. For the
+/// hot paths that read one consistent statement and nothing else.
+macro_rules! pool_rows {
+    ($store:expr, $method:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql: &str = $sql;
+        match &$store.pool {
+            $crate::Pool::Sqlite(p) => sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(p).await,
+            $crate::Pool::Postgres(p) => sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(p).await,
+        }
+    }};
+}

@@ -3,6 +3,7 @@
 #[macro_use]
 mod db;
 pub mod audit;
+pub mod auth;
 mod error;
 pub mod leases;
 pub mod migrate;

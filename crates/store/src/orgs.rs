@@ -1,12 +1,12 @@
 //! Organizations: created by the admin CLI, found by id or slug.
 
 use chrono::{DateTime, Utc};
-use roster_domain::OrgId;
 use roster_domain::model::Organization;
+use roster_domain::{OrgId, Slug};
 use uuid::Uuid;
 
-use crate::error::on_unique;
-use crate::{Result, Tx};
+use crate::error::{corrupt, on_unique};
+use crate::{Error, Result, Tx};
 
 #[derive(sqlx::FromRow)]
 struct OrgRow {
@@ -16,14 +16,15 @@ struct OrgRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<OrgRow> for Organization {
-    fn from(r: OrgRow) -> Self {
-        Self {
+impl TryFrom<OrgRow> for Organization {
+    type Error = Error;
+    fn try_from(r: OrgRow) -> Result<Self> {
+        Ok(Self {
             id: OrgId::from_uuid(r.org_id),
-            slug: r.slug,
+            slug: Slug::parse("slug", &r.slug).map_err(|e| corrupt("organization slug", e))?,
             name: r.name,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -35,7 +36,7 @@ impl Tx {
             self,
             "INSERT INTO organizations (org_id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
             org.id.as_uuid(),
-            &org.slug,
+            org.slug.as_str(),
             &org.name,
             org.created_at
         )
@@ -43,14 +44,18 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn find_org_by_slug(&mut self, slug: &str) -> Result<Option<Organization>> {
+    pub async fn find_org_by_slug(&mut self, slug: &Slug) -> Result<Option<Organization>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1");
-        Ok(rows!(self, fetch_optional, OrgRow, &sql, slug)?.map(Into::into))
+        rows!(self, fetch_optional, OrgRow, &sql, slug.as_str())?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     pub async fn find_org(&mut self, id: OrgId) -> Result<Option<Organization>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE org_id = $1");
-        Ok(rows!(self, fetch_optional, OrgRow, &sql, id.as_uuid())?.map(Into::into))
+        rows!(self, fetch_optional, OrgRow, &sql, id.as_uuid())?
+            .map(TryInto::try_into)
+            .transpose()
     }
 }
 
@@ -58,9 +63,9 @@ impl Tx {
     /// Every organization, oldest first (the CLI's default-organization rule).
     pub async fn list_orgs(&mut self) -> Result<Vec<Organization>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations ORDER BY created_at, org_id");
-        Ok(rows!(self, fetch_all, OrgRow, &sql)?
+        rows!(self, fetch_all, OrgRow, &sql)?
             .into_iter()
-            .map(Into::into)
-            .collect())
+            .map(TryInto::try_into)
+            .collect()
     }
 }

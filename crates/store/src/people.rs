@@ -36,9 +36,9 @@ const PERSON_COLUMNS: &str = "person_id, org_id, user_id, first_name, last_name,
     avatar_url, manager_id, squad_id, start_date, end_date, employment_status, employment_basis,
     location, gender, synced_at";
 
-fn parse_opt<T: std::str::FromStr>(raw: Option<String>, what: &str) -> Result<Option<T>>
+fn parse_opt<T: std::str::FromStr>(raw: Option<String>, what: &'static str) -> Result<Option<T>>
 where
-    T::Err: std::fmt::Display,
+    T::Err: std::error::Error + Send + Sync + 'static,
 {
     raw.map(|s| s.parse().map_err(|e| corrupt(what, e)))
         .transpose()

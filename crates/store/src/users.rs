@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::model::{Membership, OrgUser, Organization, User};
-use roster_domain::{AccessLevel, Email, OrgId, PersonId, UserId};
+use roster_domain::{AccessLevel, Email, OrgId, PersonId, Slug, UserId};
 use uuid::Uuid;
 
 use crate::error::{corrupt, on_unique};
 use crate::{Error, OrgTx, Result, Tx};
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
+#[derive(sqlx::FromRow, Clone)]
+pub(crate) struct UserRow {
     user_id: Uuid,
     email: String,
     name: String,
@@ -169,7 +169,8 @@ impl Tx {
             Ok((
                 Organization {
                     id: OrgId::from_uuid(r.org_id),
-                    slug: r.slug,
+                    slug: Slug::parse("slug", &r.slug)
+                        .map_err(|e| corrupt("organization slug", e))?,
                     name: r.name,
                     created_at: r.created_at,
                 },

@@ -11,11 +11,11 @@ use chrono::Duration;
 use reqwest::Method;
 use roster_app::{App, Settings};
 use roster_domain::model::{Employment, Organization, Person, User};
-use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId};
+use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId, Slug};
 use roster_fakes::{FakeProviders, SampleCompany};
 use roster_providers::ProviderUrls;
 use roster_server::AppState;
-use roster_store::{Dialect, Store};
+use roster_store::Store;
 use roster_vault::{KeyRing, SecretKey};
 use serde_json::Value;
 
@@ -61,13 +61,14 @@ impl World {
 pub struct TestApp {
     pub url: String,
     pub app: App,
+    /// The app's database, for tests that check rows or tamper with them directly.
+    pub store: Store,
     pub clock: ManualClock,
     pub world: World,
     /// The six providers' fakes, on the test's clock, serving [`TestApp::company`]; the app's
     /// provider URLs point at them.
     pub fakes: Arc<FakeProviders>,
     pub company: Arc<SampleCompany>,
-    pub dialect: Dialect,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -277,8 +278,8 @@ pub async fn spawn() -> TestApp {
         provider_urls: provider_urls(&fakes),
         ..Settings::default()
     };
-    let app = App::new(store.clone(), Arc::new(clock.clone()), keys, settings);
-    let world = build_world(&app).await;
+    let app = App::new(store.clone(), Arc::new(clock.clone()), &keys, settings);
+    let world = build_world(&app, &store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -294,7 +295,7 @@ pub async fn spawn() -> TestApp {
         world,
         fakes,
         company,
-        dialect: store.dialect(),
+        store,
         client: reqwest::Client::new(),
         _dir: dir,
     }
@@ -309,7 +310,13 @@ async fn persona(
 ) -> (Persona, OrgId) {
     let email = Email::parse(email).expect("email");
     let (user, o) = app
-        .create_user(&email, name, level, Some(org), None)
+        .create_user(
+            &email,
+            name,
+            level,
+            Some(&Slug::parse("org", org).expect("slug")),
+            None,
+        )
         .await
         .expect("create user");
     let token = app
@@ -327,7 +334,7 @@ async fn persona(
     )
 }
 
-async fn build_world(app: &App) -> World {
+async fn build_world(app: &App, store: &Store) -> World {
     let levels = [
         ("executive", AccessLevel::Executive, "Ava Executive"),
         ("head", AccessLevel::Head, "Hugo Head"),
@@ -362,7 +369,7 @@ async fn build_world(app: &App) -> World {
 
     // One reporting line at acme: executive ← head ← manager ← lead ← employee.
     let now = app.clock.now();
-    let mut tx = app.store.begin().await.expect("tx");
+    let mut tx = store.begin().await.expect("tx");
     let mut org = tx.org(acme_id);
     let mut manager = None;
     for (key, _, _) in levels {
@@ -389,7 +396,7 @@ async fn build_world(app: &App) -> World {
     }
     tx.commit().await.expect("commit");
 
-    let mut tx = app.store.read().await.expect("tx");
+    let mut tx = store.read().await.expect("tx");
     let acme = tx.find_org(acme_id).await.expect("org").expect("acme");
     let globex = tx.find_org(globex_id).await.expect("org").expect("globex");
     tx.rollback().await.expect("rollback");

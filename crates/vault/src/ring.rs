@@ -140,6 +140,13 @@ impl KeyRing {
             .collect()
     }
 
+    /// The primary (newest) key's derived key: what new signatures use. A ring always holds
+    /// one, so this cannot fail.
+    pub fn derive_primary(&self, info: &[u8]) -> (KeyId, SecretBytes) {
+        let entry = self.primary();
+        (entry.id, entry.key.derive(info))
+    }
+
     fn primary(&self) -> &Entry {
         &self.entries[0]
     }

@@ -127,11 +127,11 @@ fn parse_filter(q: &BTreeMap<String, String>) -> Result<AuditFilter, ApiError> {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_audit(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<JsonOut<AuditPageBody>, ApiError> {
     let filter = parse_filter(&query)?;
-    let page = state.app.list_audit(caller.org_id(), &can, filter).await?;
+    let page = state.app.list_audit(&can, filter).await?;
     Ok(JsonOut(AuditPageBody {
         events: page.events.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,

@@ -75,9 +75,9 @@ pub struct PermissionMatrix {
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_permissions(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
 ) -> Result<JsonOut<PermissionMatrix>, ApiError> {
-    let matrix = state.app.permission_matrix(&caller, &can).await?;
+    let matrix = state.app.permission_matrix(&can).await?;
     Ok(JsonOut(PermissionMatrix {
         permissions: matrix.grants().into_iter().map(Into::into).collect(),
     }))
@@ -96,10 +96,10 @@ pub async fn get_permissions(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn put_permissions(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
     Json(body): Json<PermissionMatrix>,
 ) -> Result<JsonOut<OkBody>, ApiError> {
     let rows: Vec<Grant> = body.permissions.iter().map(Into::into).collect();
-    state.app.update_permissions(&caller, &can, &rows).await?;
+    state.app.update_permissions(&can, &rows).await?;
     Ok(JsonOut(OkBody { ok: true }))
 }

@@ -3,19 +3,16 @@
 use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json as JsonOut, Router};
-use chrono::NaiveDate;
 use roster_app::Executive;
-use roster_app::users::UserPatch;
-use roster_domain::dates::check_hr_date;
+use roster_domain::UserId;
 use roster_domain::model::OrgUser;
-use roster_domain::text::{MAX_TEXT_CHARS, bounded};
-use roster_domain::{AccessLevel, EmploymentBasis, EmploymentStatus, FieldError, Gender, UserId};
-use serde::{Deserialize, Deserializer, Serialize};
+use roster_domain::users::UserPatch;
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{Allowed, Json, Path, parse_id};
-use crate::openapi::{AccessLevelDoc, EmploymentBasisDoc, EmploymentStatusDoc, GenderDoc};
+use crate::openapi::{AccessLevelDoc, UpdateUserDoc};
 use crate::problem::{ApiError, Problem};
 use crate::routes::OkBody;
 
@@ -75,114 +72,6 @@ pub struct UserEnvelope {
     pub user: UserBody,
 }
 
-/// `PUT /api/admin/users/:id`: every field optional; `null` clears a nullable field. An
-/// unknown field is a 422 naming it: a misspelt `acess_level` must not be silently ignored.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    /// Not nullable: a user always has a level.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = AccessLevelDoc)]
-    pub access_level: Option<AccessLevel>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
-    pub onboarding_template_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
-    pub scorecard_template_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
-    pub review_template_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<EmploymentStatusDoc>)]
-    pub employment_status: Option<Option<EmploymentStatus>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<EmploymentBasisDoc>)]
-    pub employment_basis: Option<Option<EmploymentBasis>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
-    pub location: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<NaiveDate>)]
-    pub start_date: Option<Option<NaiveDate>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<GenderDoc>)]
-    pub gender: Option<Option<Gender>>,
-}
-
-/// A field that may be absent but not `null`.
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
-/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
-#[expect(clippy::option_option, reason = "a patch tells absent from null")]
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[expect(clippy::option_option, reason = "a patch tells absent from null")]
-fn bounded_text(
-    field: &str,
-    v: Option<Option<String>>,
-    errors: &mut Vec<FieldError>,
-) -> Option<Option<String>> {
-    v.map(|inner| {
-        inner.and_then(|s| match bounded(field, &s, MAX_TEXT_CHARS) {
-            Ok(t) if t.is_empty() => None,
-            Ok(t) => Some(t),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        })
-    })
-}
-
-impl UpdateUser {
-    fn into_patch(self) -> Result<UserPatch, ApiError> {
-        let mut errors = Vec::new();
-        let patch = UserPatch {
-            access_level: self.access_level,
-            onboarding_template_id: bounded_text(
-                "onboarding_template_id",
-                self.onboarding_template_id,
-                &mut errors,
-            ),
-            scorecard_template_id: bounded_text(
-                "scorecard_template_id",
-                self.scorecard_template_id,
-                &mut errors,
-            ),
-            review_template_id: bounded_text(
-                "review_template_id",
-                self.review_template_id,
-                &mut errors,
-            ),
-            employment_status: self.employment_status,
-            employment_basis: self.employment_basis,
-            location: bounded_text("location", self.location, &mut errors),
-            start_date: self.start_date.map(|date| {
-                date.and_then(|d| match check_hr_date("start_date", d) {
-                    Ok(d) => Some(d),
-                    Err(e) => {
-                        errors.push(e);
-                        None
-                    }
-                })
-            }),
-            gender: self.gender,
-        };
-        if errors.is_empty() {
-            Ok(patch)
-        } else {
-            Err(ApiError::Invalid(errors))
-        }
-    }
-}
-
 /// Every user of the organization.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("bearer" = [])),
     params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
@@ -191,9 +80,9 @@ impl UpdateUser {
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_users(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
 ) -> Result<JsonOut<UserList>, ApiError> {
-    let users = state.app.list_users(&caller, &can).await?;
+    let users = state.app.list_users(&can).await?;
     Ok(JsonOut(UserList {
         users: users.into_iter().map(Into::into).collect(),
     }))
@@ -203,7 +92,7 @@ pub async fn list_users(
 #[utoipa::path(put, path = "/api/admin/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    request_body = UpdateUser,
+    request_body = UpdateUserDoc,
     responses((status = 200, body = UserEnvelope),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -215,13 +104,12 @@ pub async fn list_users(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
     Path(id): Path<String>,
-    Json(body): Json<UpdateUser>,
+    Json(patch): Json<UserPatch>,
 ) -> Result<JsonOut<UserEnvelope>, ApiError> {
     let id: UserId = parse_id(&id, "user")?;
-    let patch = body.into_patch()?;
-    let user = state.app.update_user(&caller, &can, id, patch).await?;
+    let user = state.app.update_user(&can, id, patch).await?;
     Ok(JsonOut(UserEnvelope { user: user.into() }))
 }
 
@@ -236,10 +124,10 @@ pub async fn update_user(
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_user(
     State(state): State<AppState>,
-    Allowed(caller, can): Allowed<Executive>,
+    Allowed(can): Allowed<Executive>,
     Path(id): Path<String>,
 ) -> Result<JsonOut<OkBody>, ApiError> {
     let id: UserId = parse_id(&id, "user")?;
-    state.app.delete_user(&caller, &can, id).await?;
+    state.app.delete_user(&can, id).await?;
     Ok(JsonOut(OkBody { ok: true }))
 }

@@ -1,6 +1,5 @@
 //! `GET /api/me`: the caller, their active organization, level and permissions.
 
-use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -49,11 +48,7 @@ pub struct Me {
     responses((status = 200, body = Me),
         (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::problem::Problem, content_type = "application/problem+json")))]
-pub async fn get_me(
-    State(state): State<AppState>,
-    Authed(caller): Authed,
-) -> Result<Json<Me>, ApiError> {
-    let person_id = state.app.linked_person(&caller).await?;
+pub async fn get_me(Authed(caller): Authed) -> Result<Json<Me>, ApiError> {
     Ok(Json(Me {
         user: MeUser {
             id: caller.user.id.to_string(),
@@ -61,11 +56,11 @@ pub async fn get_me(
             name: caller.user.name.clone(),
             picture_url: caller.user.picture_url.clone(),
             job_title: caller.user.job_title.clone(),
-            person_id: person_id.map(|p| p.to_string()),
+            person_id: caller.person.map(|p| p.to_string()),
         },
         organization: MeOrganization {
             id: caller.org.id.to_string(),
-            slug: caller.org.slug.clone(),
+            slug: caller.org.slug.to_string(),
             name: caller.org.name.clone(),
         },
         access_level: caller.level.to_string(),

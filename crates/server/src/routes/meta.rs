@@ -9,6 +9,8 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
+use crate::problem::Cause;
+use roster_app::Readiness as DbReadiness;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,15 +46,14 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "meta", responses(
     (status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match state.app.store.migration_status().await {
-        Ok(s) if s.is_current() => "ok".to_owned(),
-        Ok(s) => format!(
-            "{} migration(s) pending: run `roster migrate`",
-            s.pending.len()
-        ),
-        Err(roster_store::Error::Schema(m)) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
+    let database = match state.app.readiness().await {
+        DbReadiness::Ready => "ok".to_owned(),
+        DbReadiness::MigrationsPending(n) => {
+            format!("{n} migration(s) pending: run `roster migrate`")
+        }
+        DbReadiness::UnknownSchema(m) => m,
+        DbReadiness::Unreachable(e) => {
+            tracing::warn!(cause = %Cause(std::sync::Arc::new(e)).chain(), "readiness check failed");
             "unreachable".to_owned()
         }
     };

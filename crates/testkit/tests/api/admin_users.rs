@@ -110,7 +110,7 @@ async fn updating_a_user_changes_level_templates_and_the_linked_persons_employme
         "the level applies to the user's next request"
     );
 
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.store.read().await.unwrap();
     let person = tx
         .org(t.world.acme.id)
         .get_person(target.person.unwrap())
@@ -141,7 +141,7 @@ async fn updating_a_user_changes_level_templates_and_the_linked_persons_employme
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert!(a.body["user"]["onboarding_template_id"].is_null());
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.store.read().await.unwrap();
     let person = tx
         .org(t.world.acme.id)
         .get_person(target.person.unwrap())
@@ -383,7 +383,7 @@ async fn deleting_a_user_keeps_their_person_unlinked_and_kills_their_token() {
         .send()
         .await
         .assert_problem(401, "unauthenticated");
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.store.read().await.unwrap();
     let person = tx
         .org(t.world.acme.id)
         .get_person(target.person.unwrap())

@@ -179,7 +179,7 @@ async fn a_member_of_two_organizations_acts_in_the_one_named() {
             &email,
             "Gina Globex",
             roster_domain::AccessLevel::Employee,
-            Some("acme"),
+            Some(&t.world.acme.slug),
             None,
         )
         .await

@@ -16,7 +16,7 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let t = spawn().await;
-    t.app.store.close().await;
+    t.store.close().await;
     let a = t.get("/readyz").send().await;
     assert_eq!(a.status, 503, "{}", a.text);
     assert_eq!(a.body["status"], "not_ready");

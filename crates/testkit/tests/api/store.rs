@@ -27,7 +27,7 @@ fn person(t: &roster_testkit::TestApp, email: &str) -> Person {
 async fn emails_are_unique_per_organization_but_not_across() {
     let t = spawn().await;
     let now = t.app.clock.now();
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.store.begin().await.unwrap();
     let err = tx
         .org(t.world.acme.id)
         .create_person(&person(&t, "head@acme.test"), now)
@@ -35,7 +35,7 @@ async fn emails_are_unique_per_organization_but_not_across() {
         .unwrap_err();
     assert!(matches!(err, roster_store::Error::Conflict(_)), "{err:?}");
     drop(tx);
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.store.begin().await.unwrap();
     let mut p = person(&t, "head@acme.test");
     p.org = t.world.globex.id;
     tx.org(t.world.globex.id)
@@ -49,7 +49,7 @@ async fn emails_are_unique_per_organization_but_not_across() {
 async fn a_manager_must_belong_to_the_same_organization() {
     let t = spawn().await;
     let now = t.app.clock.now();
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.store.begin().await.unwrap();
     let mut p = person(&t, "new@globex.test");
     p.org = t.world.globex.id;
     p.manager = t.world.at("executive").person; // an acme person
@@ -64,7 +64,7 @@ async fn a_manager_must_belong_to_the_same_organization() {
 #[tokio::test]
 async fn another_organizations_person_is_not_found() {
     let t = spawn().await;
-    let mut tx = t.app.store.read().await.unwrap();
+    let mut tx = t.store.read().await.unwrap();
     let err = tx
         .org(t.world.globex.id)
         .get_person(t.world.at("head").person.unwrap())
@@ -80,7 +80,7 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
     let now = t.app.clock.now();
     let ttl = Duration::seconds(30);
     let take = |holder: &'static str, at| {
-        let store = t.app.store.clone();
+        let store = t.store.clone();
         async move {
             let mut tx = store.begin().await.unwrap();
             let won = tx
@@ -103,7 +103,7 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
         "expired: b takes over"
     );
     assert!(!take("a", now + Duration::seconds(42)).await);
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.store.begin().await.unwrap();
     tx.org(org)
         .release_lease("sync:productive", "b")
         .await
@@ -111,7 +111,7 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
     tx.commit().await.unwrap();
     assert!(take("a", now + Duration::seconds(43)).await, "released");
     // Leases are per organization.
-    let mut tx = t.app.store.begin().await.unwrap();
+    let mut tx = t.store.begin().await.unwrap();
     assert!(
         tx.org(t.world.globex.id)
             .acquire_lease("sync:productive", "c", now, ttl)
@@ -127,7 +127,7 @@ async fn concurrent_lease_claims_have_exactly_one_winner() {
     let now = t.app.clock.now();
     let mut handles = Vec::new();
     for i in 0..8 {
-        let store = t.app.store.clone();
+        let store = t.store.clone();
         handles.push(tokio::spawn(async move {
             let holder = format!("instance-{i}");
             let mut tx = store.begin().await.unwrap();
@@ -150,7 +150,7 @@ async fn concurrent_lease_claims_have_exactly_one_winner() {
 #[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes() {
     let t = spawn().await;
-    let store = &t.app.store;
+    let store = &t.store;
     assert!(store.migration_status().await.unwrap().is_current());
     let err = roster_store::testing::try_tamper_audit(store).await;
     assert!(err.is_err(), "append-only: {err:?}");
@@ -159,6 +159,6 @@ async fn the_audit_log_refuses_updates_and_deletes() {
 #[tokio::test]
 async fn migrating_twice_applies_nothing_new() {
     let t = spawn().await;
-    let applied = t.app.store.migrate(t.app.clock.now()).await.unwrap();
+    let applied = t.store.migrate(t.app.clock.now()).await.unwrap();
     assert!(applied.is_empty());
 }

@@ -1,0 +1,19 @@
+//! Deserializers for partial updates (`PUT` bodies whose fields are all optional), which
+//! must tell a field that is absent (leave it) from one that is `null` (clear it).
+
+use serde::{Deserialize, Deserializer};
+
+/// A field that may be absent but not `null`: `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value (`Some(Some(v))`):
+/// `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
