@@ -162,6 +162,10 @@ pub struct Sources {
 
 impl Sources {
     /// Reads `--config` (if given) and the process environment.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the environment"
+    )]
     pub fn load(config: Option<&Path>) -> Result<Self> {
         let file = match config {
             Some(p) => Some((

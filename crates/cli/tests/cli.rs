@@ -14,6 +14,10 @@ use serde_json::Value;
 const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
 
 /// A `roster` command with a clean `ROSTER_*` environment.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test removes the suite's own ROSTER_* settings from the child's environment"
+)]
 fn roster(args: &[&str]) -> Command {
     let mut cmd = Command::new(ROSTER);
     cmd.args(args);

@@ -1,8 +1,11 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. Enums of the domain
 //! (which knows nothing of utoipa) are described here by schema-only twins.
 
+use std::collections::BTreeMap;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::routes;
 
@@ -120,7 +123,56 @@ impl Modify for BearerAuth {
         routes::admin_permissions::put_permissions,
         routes::admin_audit::list_audit,
     ),
-    components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc)),
+    components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc, crate::problem::Problem, crate::problem::ProblemField)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
+
+/// One problem+json response of the given status, described by its reason phrase.
+fn problem_response(status: u16) -> RefOr<Response> {
+    let reason = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    ResponseBuilder::new()
+        .description(reason)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Declares a set of problem+json responses that handlers list in `responses(...)` beside
+/// their success, so every operation's errors are written once per kind of operation.
+macro_rules! problem_responses {
+    ($($(#[$doc:meta])* $name:ident: $($status:literal),+;)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                [$($status),+]
+                    .into_iter()
+                    .map(|status: u16| (status.to_string(), problem_response(status)))
+                    .collect()
+            }
+        }
+    )+};
+}
+
+problem_responses! {
+    /// A read of the caller's organization: not signed in, or not allowed.
+    ReadProblems: 401, 403;
+    /// A filtered or paged read: also a query parameter that is not valid.
+    QueryProblems: 401, 403, 422;
+    /// Removing one item: also an unknown id, a rule that refuses, or a busy database.
+    DeleteProblems: 401, 403, 404, 409, 503;
+    /// Changing one item with a JSON body: every way a body or an id can be wrong.
+    UpdateProblems: 400, 401, 403, 404, 409, 413, 415, 422, 503;
+    /// Replacing an organization-wide setting with a JSON body.
+    SettingsProblems: 400, 401, 403, 413, 415, 422, 503;
+}

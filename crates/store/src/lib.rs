@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod people;
 pub mod permissions;
 pub mod squads;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;
 
@@ -30,15 +31,6 @@ pub use error::{Error, Result};
 pub enum Dialect {
     Sqlite,
     Postgres,
-}
-
-impl Dialect {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -112,14 +104,6 @@ impl Store {
             Pool::Postgres(p) => db::TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx { inner })
-    }
-
-    /// Is the database reachable?
-    pub async fn ping(&self) -> Result<()> {
-        let mut tx = self.read().await?;
-        let one: i64 = scalar!(tx, fetch_one, i64, "SELECT 1")?;
-        debug_assert_eq!(one, 1);
-        tx.rollback().await
     }
 
     pub async fn close(&self) {

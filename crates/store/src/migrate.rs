@@ -34,6 +34,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
         sqlite: "",
     },
+    Migration {
+        version: 3,
+        name: "audit_triggers",
+        common: "",
+        postgres: include_str!("../migrations/0003_audit_triggers.postgres.sql"),
+        sqlite: include_str!("../migrations/0003_audit_triggers.sqlite.sql"),
+    },
 ];
 
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.

@@ -2,19 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::model::Squad;
-use roster_domain::{PersonId, SquadId};
-use uuid::Uuid;
+use roster_domain::PersonId;
 
 use crate::error::on_unique;
 use crate::{Error, OrgTx, Result};
-
-#[derive(sqlx::FromRow)]
-struct SquadRow {
-    squad_id: Uuid,
-    squad_key: String,
-    name: String,
-    productive_team_id: Option<String>,
-}
 
 impl OrgTx<'_> {
     pub async fn create_squad(&mut self, s: &Squad, now: DateTime<Utc>) -> Result<()> {
@@ -31,24 +22,6 @@ impl OrgTx<'_> {
         )
         .map_err(on_unique("a squad with this key already exists"))?;
         Ok(())
-    }
-
-    pub async fn list_squads(&mut self) -> Result<Vec<Squad>> {
-        Ok(rows!(
-            self.tx,
-            fetch_all,
-            SquadRow,
-            "SELECT squad_id, squad_key, name, productive_team_id FROM squads WHERE org_id = $1 ORDER BY lower(name), squad_id",
-            self.org.as_uuid()
-        )?
-        .into_iter()
-        .map(|r| Squad {
-            id: SquadId::from_uuid(r.squad_id),
-            key: r.squad_key,
-            name: r.name,
-            productive_team_id: r.productive_team_id,
-        })
-        .collect())
     }
 
     /// Points a person at their manager (both of this organization, or the foreign key refuses).

@@ -1,5 +1,7 @@
-//! Test support: a fresh, empty database per test on a shared PostgreSQL server. Used by
-//! `roster-testkit` only; never by the application.
+//! Test support, compiled only with the `testing` feature (never in the production build):
+//! a fresh, empty database per test on a shared PostgreSQL server, and attempts to tamper
+//! with the audit log that its triggers must refuse. Used by `roster-testkit` and the CLI's
+//! tests only.
 
 use std::str::FromStr;
 
@@ -42,16 +44,26 @@ fn split_url(server_url: &str) -> (&str, Option<&str>) {
     (base, query)
 }
 
-/// Tries to rewrite and delete audit events (the triggers must refuse both); returns the
-/// first error, or Ok when the log could be tampered with.
-pub async fn try_tamper_audit(store: &crate::Store) -> Result<()> {
+/// A way to tamper with the audit log, which its triggers must refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditTamper {
+    Update,
+    Delete,
+    /// PostgreSQL only: `TRUNCATE` skips row triggers, so it has a statement trigger.
+    Truncate,
+}
+
+/// Tries one kind of tampering in its own transaction (rolled back either way) and returns
+/// the rows it changed, or the database's refusal.
+pub async fn try_tamper_audit(store: &crate::Store, how: AuditTamper) -> Result<u64> {
     let mut tx = store.begin().await?;
-    let update = execute!(tx, "UPDATE audit_events SET action = 'forged'");
+    let changed = match how {
+        AuditTamper::Update => execute!(tx, "UPDATE audit_events SET action = 'forged'"),
+        AuditTamper::Delete => execute!(tx, "DELETE FROM audit_events"),
+        AuditTamper::Truncate => execute!(tx, "TRUNCATE audit_events"),
+    };
     drop(tx);
-    update?;
-    let mut tx = store.begin().await?;
-    execute!(tx, "DELETE FROM audit_events")?;
-    tx.commit().await
+    Ok(changed?)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::Allowed;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/admin/audit", get(list_audit))
@@ -121,10 +121,7 @@ fn parse_filter(q: &BTreeMap<String, String>) -> Result<AuditFilter, ApiError> {
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "page size, 1-500, default 100"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = AuditPageBody),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AuditPageBody), crate::openapi::QueryProblems))]
 pub async fn list_audit(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,

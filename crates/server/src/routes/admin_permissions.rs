@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::extract::{Allowed, Json};
 use crate::openapi::{AccessLevelDoc, ToolDoc};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::routes::OkBody;
 
 pub fn router() -> Router<AppState> {
@@ -70,9 +70,7 @@ pub struct PermissionMatrix {
 /// The full matrix, defaults included.
 #[utoipa::path(get, path = "/api/admin/permissions", tag = "admin", security(("bearer" = [])),
     params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = PermissionMatrix),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PermissionMatrix), crate::openapi::ReadProblems))]
 pub async fn get_permissions(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,
@@ -87,13 +85,7 @@ pub async fn get_permissions(
 #[utoipa::path(put, path = "/api/admin/permissions", tag = "admin", security(("bearer" = [])),
     params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     request_body = PermissionMatrix,
-    responses((status = 200, body = OkBody),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OkBody), crate::openapi::SettingsProblems))]
 pub async fn put_permissions(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::extract::{Allowed, Json, Path, parse_id};
 use crate::openapi::{AccessLevelDoc, UpdateUserDoc};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::routes::OkBody;
 
 pub fn router() -> Router<AppState> {
@@ -75,9 +75,7 @@ pub struct UserEnvelope {
 /// Every user of the organization.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("bearer" = [])),
     params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = UserList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserList), crate::openapi::ReadProblems))]
 pub async fn list_users(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,
@@ -93,15 +91,7 @@ pub async fn list_users(
     params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     request_body = UpdateUserDoc,
-    responses((status = 200, body = UserEnvelope),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserEnvelope), crate::openapi::UpdateProblems))]
 pub async fn update_user(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,
@@ -117,11 +107,7 @@ pub async fn update_user(
 #[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = OkBody),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OkBody), crate::openapi::DeleteProblems))]
 pub async fn delete_user(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,

@@ -45,9 +45,7 @@ pub struct Me {
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "me", security(("bearer" = [])),
     params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = Me),
-        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Me), crate::openapi::ReadProblems))]
 pub async fn get_me(Authed(caller): Authed) -> Result<Json<Me>, ApiError> {
     Ok(Json(Me {
         user: MeUser {

@@ -1,5 +1,6 @@
 //! The store's guarantees that no buggy caller can get around, on whichever database runs.
 
+use roster_store::testing::AuditTamper;
 use chrono::Duration;
 use roster_domain::model::{Employment, Person};
 use roster_domain::{Email, PersonId};
@@ -152,8 +153,58 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     let t = spawn().await;
     let store = &t.store;
     assert!(store.migration_status().await.unwrap().is_current());
-    let err = roster_store::testing::try_tamper_audit(store).await;
-    assert!(err.is_err(), "append-only: {err:?}");
+    let events = count_audit(store).await;
+    assert!(events > 0, "the world's setup wrote audit events");
+    let mut attempts = vec![
+        (AuditTamper::Update, "UPDATE refused"),
+        (AuditTamper::Delete, "DELETE refused"),
+    ];
+    if store.dialect() == roster_store::Dialect::Postgres {
+        attempts.push((AuditTamper::Truncate, "TRUNCATE refused"));
+    }
+    for (how, refusal) in attempts {
+        // Each trigger names what it refused: a missing one cannot hide behind the other.
+        let err = roster_store::testing::try_tamper_audit(store, how)
+            .await
+            .expect_err(&format!("{how:?} must be refused"));
+        let text = error_chain(&err);
+        assert!(
+            text.contains(&format!("audit_events is append-only: {refusal}")),
+            "{how:?}: {text}"
+        );
+    }
+    assert_eq!(count_audit(store).await, events, "nothing was changed");
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text = format!("{text}: {cause}");
+        next = cause.source();
+    }
+    text
+}
+
+async fn count_audit(store: &roster_store::Store) -> usize {
+    let mut total = 0;
+    for org in roster_store_orgs(store).await {
+        let mut tx = store.read().await.unwrap();
+        let q = roster_store::audit::AuditQuery {
+            limit: 10_000,
+            ..Default::default()
+        };
+        total += tx.org(org).list_audit(&q).await.unwrap().len();
+        tx.rollback().await.unwrap();
+    }
+    total
+}
+
+async fn roster_store_orgs(store: &roster_store::Store) -> Vec<roster_domain::OrgId> {
+    let mut tx = store.read().await.unwrap();
+    let orgs = tx.list_orgs().await.unwrap();
+    tx.rollback().await.unwrap();
+    orgs.into_iter().map(|o| o.id).collect()
 }
 
 #[tokio::test]
