@@ -45,9 +45,30 @@ pub struct Store {
     pool: Pool,
 }
 
+/// How a [`Store`] connects.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// How long a write waits for a lock another writer holds (SQLite's busy timeout,
+    /// PostgreSQL's `lock_timeout`) before it gives up with [`Error::Busy`], changing nothing.
+    pub lock_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 impl Store {
     /// Connects to `sqlite://PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with options.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
         let pool = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
@@ -55,7 +76,7 @@ impl Store {
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(options.lock_timeout);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
@@ -63,8 +84,12 @@ impl Store {
                 .await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // Without a lock timeout a write waits for a row lock forever; with one it answers
+            // `busy` like SQLite does, and the caller may retry.
+            let lock_timeout = format!("{}ms", options.lock_timeout.as_millis());
             let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?;
+                .map_err(|e| Error::Config(format!("invalid PostgreSQL URL: {e}")))?
+                .options([("lock_timeout", lock_timeout.as_str())]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -168,6 +168,9 @@ impl Store {
         let dialect = self.dialect();
         let mut tx = self.begin().await?;
         if dialect == Dialect::Postgres {
+            // Another instance may be migrating for longer than the pool's lock timeout:
+            // wait for it, however long, rather than fail the start-up as `busy`.
+            execute!(tx, "SET LOCAL lock_timeout = 0")?;
             execute!(tx, "SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)?;
         }
         ensure_table(&mut tx).await?;

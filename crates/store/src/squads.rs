@@ -1,8 +1,8 @@
 //! Squads (teams) of an organization.
 
 use chrono::{DateTime, Utc};
-use roster_domain::model::Squad;
 use roster_domain::PersonId;
+use roster_domain::model::Squad;
 
 use crate::error::on_unique;
 use crate::{Error, OrgTx, Result};

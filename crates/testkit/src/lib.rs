@@ -15,7 +15,7 @@ use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId, Slu
 use roster_fakes::{FakeProviders, SampleCompany};
 use roster_providers::ProviderUrls;
 use roster_server::AppState;
-use roster_store::Store;
+use roster_store::{Store, StoreOptions};
 use roster_vault::{KeyRing, SecretKey};
 use serde_json::Value;
 
@@ -251,6 +251,11 @@ pub fn provider_urls(fakes: &FakeProviders) -> ProviderUrls {
 
 /// Starts the application on a fresh database, with the provider fakes, and builds the world.
 pub async fn spawn() -> TestApp {
+    spawn_with(StoreOptions::default()).await
+}
+
+/// [`spawn`] with store options (a short lock timeout, to see a `busy` answer quickly).
+pub async fn spawn_with(options: StoreOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match server_url() {
         Some(server) => {
@@ -261,7 +266,7 @@ pub async fn spawn() -> TestApp {
         }
         None => format!("sqlite://{}", dir.path().join("roster.db").display()),
     };
-    let store = Store::connect(&url).await.expect("connect");
+    let store = Store::connect_with(&url, options).await.expect("connect");
     let clock = ManualClock::default();
     store.migrate(clock.now()).await.expect("migrate");
     let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");

@@ -433,3 +433,45 @@ async fn an_empty_update_changes_nothing_and_records_nothing() {
         "no audit event"
     );
 }
+
+#[tokio::test]
+async fn a_write_that_waits_out_the_lock_timeout_is_503_busy_and_changes_nothing() {
+    let t = roster_testkit::spawn_with(roster_store::StoreOptions {
+        lock_timeout: std::time::Duration::from_millis(300),
+    })
+    .await;
+    let head = t.world.at("head");
+    // Another writer holds the organization's lock (on SQLite, the database's write lock).
+    let mut held = t.store.begin().await.unwrap();
+    held.org(t.world.acme.id).lock_memberships().await.unwrap();
+    let a = t
+        .put(&format!("/api/admin/users/{}", head.user.id))
+        .as_user(t.world.at("executive"))
+        .json(&json!({"access_level": "manager"}))
+        .send()
+        .await;
+    a.assert_problem(503, "busy");
+    assert_eq!(a.header("retry-after"), Some("1"), "{:?}", a.headers);
+    held.rollback().await.unwrap();
+
+    let users = t
+        .get("/api/admin/users")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    let level = users.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == head.user.id.to_string())
+        .map(|u| u["access_level"].clone());
+    assert_eq!(level, Some(json!("head")), "nothing was written");
+    // Once the lock is free, the same request succeeds.
+    let again = t
+        .put(&format!("/api/admin/users/{}", head.user.id))
+        .as_user(t.world.at("executive"))
+        .json(&json!({"access_level": "manager"}))
+        .send()
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+}

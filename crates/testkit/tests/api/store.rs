@@ -1,9 +1,9 @@
 //! The store's guarantees that no buggy caller can get around, on whichever database runs.
 
-use roster_store::testing::AuditTamper;
 use chrono::Duration;
 use roster_domain::model::{Employment, Person};
 use roster_domain::{Email, PersonId};
+use roster_store::testing::AuditTamper;
 use roster_testkit::spawn;
 
 fn person(t: &roster_testkit::TestApp, email: &str) -> Person {
