@@ -13,4 +13,5 @@ mod errors;
 mod harness;
 mod me;
 mod meta;
+mod org_scoping;
 mod store;
