@@ -287,4 +287,93 @@ mod tests {
             assert_eq!(p.errors.is_some(), status == 422);
         }
     }
+
+    #[test]
+    fn every_operation_error_gets_its_status_here() {
+        use roster_app::Error as A;
+        use roster_domain::Error as Rule;
+        let sqlite_busy = || roster_store::Error::Busy(sqlx_error("database is locked"));
+        let cases: Vec<(A, u16, &str)> = vec![
+            (A::Unauthenticated, 401, "unauthenticated"),
+            (A::Forbidden("no"), 403, "forbidden"),
+            (
+                A::Invalid(vec![FieldError::new("f", "m")]),
+                422,
+                "validation_failed",
+            ),
+            (A::Rule(Rule::LastExecutive), 409, "conflict"),
+            (A::Rule(Rule::DeleteSelf), 409, "conflict"),
+            (A::Rule(Rule::NoLinkedPerson), 422, "validation_failed"),
+            (
+                A::Rule(Rule::ExecutiveKeepsEveryRight("x".into())),
+                422,
+                "validation_failed",
+            ),
+            (
+                A::Store(roster_store::Error::NotFound("user")),
+                404,
+                "not_found",
+            ),
+            (
+                A::Store(roster_store::Error::Conflict("taken")),
+                409,
+                "conflict",
+            ),
+            (A::Store(sqlite_busy()), 503, "busy"),
+            (
+                A::Store(roster_store::Error::Unavailable(sqlx_error("gone"))),
+                503,
+                "not_ready",
+            ),
+            (
+                A::Store(roster_store::Error::Schema("newer".into())),
+                503,
+                "not_ready",
+            ),
+            (
+                A::Store(roster_store::Error::Internal(sqlx_error("syntax"))),
+                500,
+                "internal_error",
+            ),
+        ];
+        for (err, status, code) in cases {
+            let shown = format!("{err:?}");
+            let api = ApiError::from(err);
+            assert_eq!(
+                (api.status().as_u16(), api.code()),
+                (status, code),
+                "{shown}"
+            );
+        }
+        let fields = |e: ApiError| match e {
+            ApiError::Invalid(errors) => errors.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(fields(A::Rule(Rule::NoLinkedPerson).into()), ["user"]);
+        assert_eq!(
+            fields(A::Rule(Rule::ExecutiveKeepsEveryRight("x".into())).into()),
+            ["permissions"]
+        );
+    }
+
+    #[test]
+    fn a_busy_answer_says_when_to_retry_and_logs_its_cause() {
+        let res = ApiError::from(roster_store::Error::Busy(sqlx_error("database is locked")))
+            .into_response();
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        let cause = res
+            .extensions()
+            .get::<Cause>()
+            .expect("the cause rides along");
+        assert!(
+            cause.chain().contains("database is locked"),
+            "{}",
+            cause.chain()
+        );
+    }
+
+    fn sqlx_error(message: &str) -> sqlx::Error {
+        sqlx::Error::Protocol(message.to_owned())
+    }
 }
