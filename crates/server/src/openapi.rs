@@ -98,3 +98,12 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
+
+/// The document `GET /openapi.json` serves, pretty-printed with a trailing newline: the
+/// exact text of `docs/openapi.json`, which `roster openapi` prints and
+/// `scripts/openapi.sh` writes.
+pub fn pretty_json() -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(&ApiDoc::openapi())?;
+    text.push('\n');
+    Ok(text)
+}

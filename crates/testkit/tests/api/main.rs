@@ -13,4 +13,5 @@ mod errors;
 mod harness;
 mod me;
 mod meta;
+mod openapi;
 mod store;
