@@ -50,6 +50,10 @@ enum Command {
     /// Operator tasks: users, tokens, keys.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Print the OpenAPI 3.1 document that the server serves at /openapi.json, as pretty
+    /// JSON on stdout. Needs no configuration; `docs/openapi.json` is its output
+    /// (`bash scripts/openapi.sh` regenerates it).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The document is built from the code alone: no configuration file, environment or
+    // database can change it, so none is read.
+    if matches!(cli.command, Command::Openapi) {
+        return print_openapi();
+    }
     let sources = config::Sources::load(cli.config.as_deref())?;
     match cli.command {
         Command::Demo(args) => demo::run(args, &sources).await,
@@ -87,10 +96,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Serve => serve::run(&config).await,
                 Command::Migrate => wiring::migrate(&config).await,
                 Command::Admin(cmd) => admin::run(cmd, &config).await,
-                Command::Demo(_) => unreachable!("handled above"),
+                Command::Demo(_) | Command::Openapi => unreachable!("handled above"),
             }
         }
     }
+}
+
+#[expect(clippy::print_stdout, reason = "the command's output is its result")]
+fn print_openapi() -> anyhow::Result<()> {
+    print!("{}", roster_server::openapi::pretty_json()?);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -409,3 +409,25 @@ fn admin_commands_on_an_unmigrated_database_say_to_run_migrate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn openapi_prints_the_served_document_without_reading_any_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    // A configuration that would stop any other command: it must not even be read.
+    let missing = dir.path().join("missing.toml");
+    let out = roster(&["--config", missing.to_str().unwrap(), "openapi"])
+        .env("ROSTER_LISTEN", "not an address")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "stdout carries the document alone");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text, roster_server::openapi::pretty_json().unwrap());
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/api/me"].is_object());
+}

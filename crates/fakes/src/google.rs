@@ -2,7 +2,7 @@
 //! account JWT bearer and OIDC code exchange), the Admin SDK Directory users list, the
 //! Calendar `calendars.get` check, and OIDC sign-in (discovery, JWKS, authorize, userinfo).
 //!
-//! Owns Google's wire behaviour as providers.md §3 and the discovery documents (copied to
+//! Owns Google's wire behaviour as docs/providers.md §3 and the discovery documents (copied to
 //! `spec/google/`) describe it. It must never read the wall clock (token lifetimes, JWT
 //! timeframes and quota windows run on the injected `Clock`) and never import client types.
 //!
@@ -70,7 +70,7 @@ impl Default for Limits {
     }
 }
 
-/// `exp - iat` may be at most one hour (providers.md §3).
+/// `exp - iat` may be at most one hour (docs/providers.md §3).
 const MAX_ASSERTION_LIFETIME: i64 = 3_600;
 /// How far the client's clock may be off. Google's tolerance is not published; five minutes
 /// is the usual JWT leeway (inferred).
@@ -272,7 +272,7 @@ impl Auth {
     }
 }
 
-/// Google's JSON error envelope (providers.md §3).
+/// Google's JSON error envelope (docs/providers.md §3).
 pub(crate) fn google_error(
     status: StatusCode,
     message: &str,

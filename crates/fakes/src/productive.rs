@@ -1,7 +1,7 @@
 //! A strict fake of Productive's JSON:API: people, teams, team memberships, organizations and
 //! organization memberships, behind `X-Auth-Token`/`X-Organization-Id` and 100 calls per 10 s.
 //!
-//! Owns Productive's wire behaviour as providers.md §2 describes it. It must never read the
+//! Owns Productive's wire behaviour as docs/providers.md §2 describes it. It must never read the
 //! wall clock (windows run on the injected `Clock`) and must never import client types.
 //!
 //! **Squads and managers.** Squads are Productive *teams* (`/teams`), and membership is only
@@ -170,7 +170,7 @@ fn extra_people(company: &SampleCompany) -> Vec<Extra> {
     ]
 }
 
-/// Productive's error document. Only the 400 body is documented (providers.md §2); the
+/// Productive's error document. Only the 400 body is documented (docs/providers.md §2); the
 /// others follow the same `errors[]` shape (inferred).
 fn error(status: StatusCode, title: &str, detail: &str) -> Response {
     let body =
@@ -225,7 +225,7 @@ impl Dialect for ProductiveState {
 }
 
 /// The 429 answer. Productive documents the limit but not its headers: `Retry-After` here is the fake's
-/// own courtesy, so clients must also cope without it (providers.md §2).
+/// own courtesy, so clients must also cope without it (docs/providers.md §2).
 fn too_many(retry_after_secs: u64) -> Response {
     let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,

@@ -1,7 +1,7 @@
 //! A strict fake of Remote.com's customer API: identity, company, employments and time off,
 //! with Remote's token prefixes per environment and its per-company fixed rate window.
 //!
-//! Owns Remote's wire behaviour as providers.md §5 describes it. One instance is one
+//! Owns Remote's wire behaviour as docs/providers.md §5 describes it. One instance is one
 //! environment: production accepts only `ra_live_` tokens, sandbox only `ra_test_` (the
 //! other prefix is a 401). It must never read the wall clock and never import client types.
 //!
@@ -61,7 +61,7 @@ impl Environment {
 
 /// Calls per company per fixed 60-second window. Remote's published figures disagree (20 on
 /// <https://remote.com/resources/api/rate-limit> , 300 in a third-party summary); the fake
-/// defaults to the stricter 20 (providers.md §5).
+/// defaults to the stricter 20 (docs/providers.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub per_minute: u32,
@@ -176,7 +176,7 @@ struct RemoteState {
     revoked: Revoked,
 }
 
-/// Remote's error body: `{"message": …}` (providers.md §5). The wording of each message is
+/// Remote's error body: `{"message": …}` (docs/providers.md §5). The wording of each message is
 /// not documented and is provisional.
 fn message(status: StatusCode, text: &str) -> Response {
     (status, axum::Json(json!({ "message": text }))).into_response()

@@ -1,6 +1,6 @@
 //! A strict fake of Scrapin.io's person enrichment and change-alert URL configuration.
 //!
-//! Owns Scrapin's wire behaviour as providers.md §6 describes it: the key travels in the
+//! Owns Scrapin's wire behaviour as docs/providers.md §6 describes it: the key travels in the
 //! `apikey` query parameter, answers carry `success` and credit/rate counters, and 401 / 402
 //! / 404 / 429 mean bad key / no credits / no profile / throttled. Scrapin does not document
 //! its error bodies: the `{"success":false,"msg":…}` shape used here is **provisional**. It must
@@ -237,7 +237,7 @@ fn person_object(company: &SampleCompany, p: &SamplePerson) -> Value {
         (None, other) => ("Toronto", "Ontario", "Canada", other),
     };
     let start = p.start_date;
-    // Item fields of the history arrays are not documented (providers.md §6): provisional.
+    // Item fields of the history arrays are not documented (docs/providers.md §6): provisional.
     json!({
         "publicIdentifier": slug,
         "linkedInIdentifier": format!("ACoAA{}", derived_hex(company, &format!("li:{slug}"), 18).to_uppercase()),

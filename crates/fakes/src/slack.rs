@@ -1,7 +1,7 @@
 //! A strict fake of the Slack Web API methods Roster calls: `auth.test`,
 //! `conversations.info`, `chat.postMessage`, `users.lookupByEmail`, `users.list`.
 //!
-//! Owns Slack's wire behaviour as providers.md §4 describes it: every failure but throttling
+//! Owns Slack's wire behaviour as docs/providers.md §4 describes it: every failure but throttling
 //! is HTTP 200 with `{"ok":false,"error":…}`, bot tokens start with `xoxb-`, rate limits are
 //! per method (tiers) and answered with HTTP 429 and `Retry-After`. It must never read the wall
 //! clock (windows and message timestamps run on the injected `Clock`).
@@ -778,7 +778,7 @@ async fn users_lookup_by_email(State(state): State<Arc<SlackState>>, request: Re
     }
 }
 
-/// Slack cursors look like base64 of `user:<id>` (providers.md §4 example `dXNlcjpVMEc5V0ZYTlo=`).
+/// Slack cursors look like base64 of `user:<id>` (docs/providers.md §4 example `dXNlcjpVMEc5V0ZYTlo=`).
 fn cursor_for(id: &str) -> String {
     STANDARD.encode(format!("user:{id}"))
 }

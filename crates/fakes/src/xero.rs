@@ -1,7 +1,7 @@
 //! A strict fake of Xero: OAuth 2 with PKCE and rotating refresh tokens, `/connections`, and
 //! Payroll AU v1 employees and super funds, with Xero's limits and error bodies.
 //!
-//! Owns Xero's wire behaviour as `/work/shared/spec/providers.md` §1 and the published
+//! Owns Xero's wire behaviour as `docs/providers.md` §1 and the published
 //! OpenAPI files (copied to `spec/xero/`) describe it. It must never import the client
 //! crate's types, and must never read the wall clock: token lifetimes and rate windows run
 //! on the injected `Clock`.
@@ -307,7 +307,7 @@ impl Dialect for XeroState {
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
-        // Xero's 5xx bodies are not documented (providers.md §1); the problem shape is a guess.
+        // Xero's 5xx bodies are not documented (docs/providers.md §1); the problem shape is a guess.
         problem(status, status.canonical_reason().unwrap_or("Error"))
     }
 
@@ -407,7 +407,7 @@ pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// 429 with the headers Xero sends. The body is not documented (providers.md §1): the
+/// 429 with the headers Xero sends. The body is not documented (docs/providers.md §1): the
 /// problem shape here is provisional, clients must read the headers.
 fn too_many(problem_name: &str, retry_after_secs: u64, remaining: Remaining) -> Response {
     let mut response = problem(

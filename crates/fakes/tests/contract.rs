@@ -369,7 +369,7 @@ impl<'a> Discovery<'a> {
     }
 
     /// The discovery document types these `User` fields as `any`; on the wire they are arrays
-    /// of the named item schemas (providers.md §3).
+    /// of the named item schemas (docs/providers.md §3).
     fn check_any(&mut self, value: &Value, at: &str) {
         let item = match at.rsplit('.').next().unwrap_or_default() {
             "organizations" => "UserOrganization",

@@ -1,7 +1,7 @@
 //! Where each provider lives.
 //!
 //! Owns [`ProviderUrls`], one field per `ROSTER_*_URL` setting of the contract, defaulting
-//! to the real production hosts (spec/providers.md, "Hosts" of each section). Each value is
+//! to the real production hosts (docs/providers.md, "Hosts" of each section). Each value is
 //! a base: clients append the documented paths, so a fake can serve every provider from
 //! `http://127.0.0.1:PORT`. This module never reads the environment (the CLI does).
 

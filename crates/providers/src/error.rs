@@ -97,7 +97,7 @@ impl Error {
         matches!(self.kind, ErrorKind::RateLimited { .. })
     }
 
-    /// An access token past its lifetime (Xero's 401 `TokenExpired: …`, spec/providers.md
+    /// An access token past its lifetime (Xero's 401 `TokenExpired: …`, docs/providers.md
     /// Xero "Errors"): refreshing it may be all it takes. Only when the refresh also fails
     /// (`invalid_grant`) is the connection dead.
     pub fn is_access_token_expired(&self) -> bool {

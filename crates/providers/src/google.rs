@@ -1,7 +1,7 @@
 //! Google Workspace: service-account tokens with domain-wide delegation, the Directory
 //! user list, the calendar check, and OpenID Connect sign-in ([`oidc`]).
 //!
-//! Owns Google's wire formats (spec/providers.md §3) and the access-token cache of one
+//! Owns Google's wire formats (docs/providers.md §3) and the access-token cache of one
 //! connection. It must never log a key or a token, and never treat Google's quota answer
 //! (403 `userRateLimitExceeded`, not 429) as a permanent refusal.
 
@@ -56,7 +56,7 @@ pub struct GoogleUser {
     pub title: Option<String>,
     pub department: Option<String>,
     /// `relations[]` with `type == "manager"`. Its `value` is the manager's email in
-    /// practice (spec/providers.md, Directory "User", inferred); other values are ignored.
+    /// practice (docs/providers.md, Directory "User", inferred); other values are ignored.
     pub manager_email: Option<Email>,
 }
 
@@ -167,7 +167,7 @@ impl GoogleWorkspaceClient {
             guard.next_page()?;
             let (users, next) = self.users_page(page_token.as_deref()).await?;
             all.extend(users);
-            // The last page has no `nextPageToken` (spec/providers.md, Directory "Answer").
+            // The last page has no `nextPageToken` (docs/providers.md, Directory "Answer").
             match next {
                 Some(t) if !t.is_empty() => {
                     guard.check_advances("nextPageToken", Some(&t))?;
@@ -243,7 +243,7 @@ impl GoogleWorkspaceClient {
     }
 }
 
-/// Google's API answers: 401 `authError` for a dead token (spec/providers.md, Google "Error
+/// Google's API answers: 401 `authError` for a dead token (docs/providers.md, Google "Error
 /// envelope"); quota is **403** `userRateLimitExceeded` / `rateLimitExceeded` /
 /// `quotaExceeded`, to be backed off and retried like a 429
 /// (<https://developers.google.com/admin-sdk/directory/v1/limits>).
@@ -285,7 +285,7 @@ fn error_detail(resp: &Response) -> String {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UsersPage {
-    /// Missing on an empty page (spec/providers.md, inferred).
+    /// Missing on an empty page (docs/providers.md, inferred).
     #[serde(default, deserialize_with = "list")]
     users: Vec<UserWire>,
     #[serde(default)]

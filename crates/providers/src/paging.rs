@@ -4,7 +4,7 @@
 //! early or never stop is a malformed answer, not an end of list: a page other than the one
 //! asked for, a cursor handed back twice, a page identical to the one before, or more pages
 //! than any company Roster serves could have. Each turns into [`Error::malformed`] naming the
-//! field, and the whole listing fails (API.md: a failed page aborts the sync).
+//! field, and the whole listing fails (docs/api.md: a failed page aborts the sync).
 
 use roster_domain::Provider;
 

@@ -1,7 +1,7 @@
 //! Productive (JSON:API): active people with their managers, teams (Roster's squads) and
 //! team memberships, and the organization check for a token.
 //!
-//! Owns Productive's wire format (spec/providers.md §2) and its paging. It lists; it does
+//! Owns Productive's wire format (docs/providers.md §2) and its paging. It lists; it does
 //! not decide who is retired or matched (the app's sync does), and never writes to Productive.
 
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ use crate::wire::{opt_email, opt_text};
 
 const P: Provider = Provider::Productive;
 
-/// `max_page_size` is 200 (spec/providers.md, Productive "Paging"; default 30).
+/// `max_page_size` is 200 (docs/providers.md, Productive "Paging"; default 30).
 pub const PRODUCTIVE_PAGE_SIZE: usize = 200;
 
 /// JSON:API's media type, required on writes and sent always: a missing one answers 415
@@ -234,7 +234,7 @@ impl ProductiveClient {
         loop {
             let number = guard.next_page()?;
             let page: Document<T> = self.get_page(operation, path, filters, number).await?;
-            // Every list answer carries `meta` (spec/providers.md, Productive "Paging"); without
+            // Every list answer carries `meta` (docs/providers.md, Productive "Paging"); without
             // it the listing could stop early and a sync would retire people who are there.
             guard.check_number("meta.current_page", number, page.meta.current_page)?;
             let done = page.data.is_empty() || page.meta.current_page >= page.meta.total_pages;
@@ -279,12 +279,12 @@ impl ProductiveClient {
 }
 
 /// 401 = unauthenticated (a dead token), 403 = not authorized, 429 past 100 requests per
-/// 10 s (spec/providers.md, Productive "Errors", "Rate limits").
+/// 10 s (docs/providers.md, Productive "Errors", "Rate limits").
 fn classify(resp: &Response) -> Verdict {
     classify_common(resp, error_detail)
 }
 
-/// `{"errors":[{"status","title","detail"}]}` (spec/providers.md, Productive "Errors").
+/// `{"errors":[{"status","title","detail"}]}` (docs/providers.md, Productive "Errors").
 fn error_detail(resp: &Response) -> String {
     let first = resp.json().and_then(|b| b.get("errors")?.get(0).cloned());
     let text = |k: &str| {
@@ -334,7 +334,7 @@ struct Resource<A> {
 }
 
 /// `relationships.<name>` is `{"data":{"type","id"}}`, `{"data":null}`, or
-/// `{"meta":{"included":false}}` when not requested (JSON:API; spec/providers.md "Manager").
+/// `{"meta":{"included":false}}` when not requested (JSON:API; docs/providers.md "Manager").
 #[derive(Deserialize, Default)]
 struct Relationships(HashMap<String, Relationship>);
 

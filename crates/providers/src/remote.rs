@@ -1,6 +1,6 @@
 //! Remote.com (employer of record): the token check, company details and employments.
 //!
-//! Owns Remote's wire format (spec/providers.md §5, from the remote-flows generated types)
+//! Owns Remote's wire format (docs/providers.md §5, from the remote-flows generated types)
 //! and the choice of production or sandbox host. Its rate limit is per company with
 //! disputed figures, so the budget reads `x-ratelimit-remaining`/`x-ratelimit-reset` at run
 //! time (see [`crate::http`]). It never writes to Remote.
@@ -22,7 +22,7 @@ use crate::wire::{list, opt_email, opt_text};
 
 const P: Provider = Provider::Remote;
 
-/// "Defaults to 20, limited to 100" on Remote's other list endpoints (spec/providers.md,
+/// "Defaults to 20, limited to 100" on Remote's other list endpoints (docs/providers.md,
 /// Remote `GET /v1/employments`, inferred for employments).
 pub const REMOTE_PAGE_SIZE: usize = 100;
 
@@ -111,7 +111,7 @@ impl RemoteClient {
     }
 
     /// The token check. Remote's spec gives **201** as this GET's success code (sic), so
-    /// any 2xx is accepted (spec/providers.md, Remote "Health check").
+    /// any 2xx is accepted (docs/providers.md, Remote "Health check").
     pub async fn identity(&self) -> Result<RemoteIdentity, Error> {
         let wire: Data<IdentityWire> = self
             .get("remote.identity", "/v1/identity/current", &[])
@@ -161,7 +161,7 @@ impl RemoteClient {
                 .await?;
             let p = wire.data;
             // A page without its numbers would end the listing early and silently; the
-            // fields are required (spec/providers.md, Remote "Employments").
+            // fields are required (docs/providers.md, Remote "Employments").
             guard.check_number("data.current_page", page, p.current_page)?;
             let done = p.employments.is_empty() || p.current_page >= p.total_pages;
             all.extend(p.employments.into_iter().map(Into::into));
@@ -199,7 +199,7 @@ impl RemoteClient {
     }
 }
 
-/// `{"message":"…"}` for 401/403/404/429 (spec/providers.md, Remote "Errors"); a revoked
+/// `{"message":"…"}` for 401/403/404/429 (docs/providers.md, Remote "Errors"); a revoked
 /// token is a 401.
 fn classify(resp: &Response) -> Verdict {
     classify_common(resp, error_detail)
@@ -295,7 +295,7 @@ struct EmploymentWire {
 }
 
 /// `department` is named in the generated types without a shape; it arrives as a name or as
-/// `{"id","name"}` (spec/providers.md, Remote `MinimalEmployment`): accept both.
+/// `{"id","name"}` (docs/providers.md, Remote `MinimalEmployment`): accept both.
 fn department<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]

@@ -1,6 +1,6 @@
 //! Scrapin.io: LinkedIn profile enrichment.
 //!
-//! Owns Scrapin's wire format (spec/providers.md §6). Scrapin takes its key as the `apikey`
+//! Owns Scrapin's wire format (docs/providers.md §6). Scrapin takes its key as the `apikey`
 //! **query parameter** (<https://docs.scrapin.io/changes-alerts/person>), so this module's
 //! URLs hold a secret: the HTTP layer prints them only through [`crate::redact_url`], and
 //! errors never carry a URL. It does not manage change alerts yet.
@@ -69,7 +69,7 @@ impl ScrapinClient {
             Err(e) if e.status == Some(404) => return Ok(None),
             Err(e) => return Err(e),
         };
-        // The body's `success` flag is checked too (spec/providers.md, "check `success`").
+        // The body's `success` flag is checked too (docs/providers.md, "check `success`").
         if !wire.success {
             return Err(Error::new(
                 P,
@@ -99,7 +99,7 @@ impl ScrapinClient {
     }
 }
 
-/// 401 bad key, **402 out of credits**, 404 no result, 429, 500 (spec/providers.md,
+/// 401 bad key, **402 out of credits**, 404 no result, 429, 500 (docs/providers.md,
 /// Scrapin "Status codes").
 fn classify(resp: &Response) -> Verdict {
     match resp.status {

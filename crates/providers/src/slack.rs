@@ -1,7 +1,7 @@
 //! Slack Web API: `auth.test`, `conversations.info`, `chat.postMessage`.
 //!
 //! Owns Slack's peculiarity: failures arrive as HTTP 200 with `{"ok":false,"error":"…"}`
-//! (spec/providers.md §4, <https://github.com/slackhq/slack-api-docs/blob/master/index_web.md>),
+//! (docs/providers.md §4, <https://github.com/slackhq/slack-api-docs/blob/master/index_web.md>),
 //! so every answer's `ok` is read before its body is trusted. A posted message is never
 //! re-sent unless Slack said it was not processed (429) — a duplicate message is worse than
 //! a missing one.
@@ -23,7 +23,7 @@ use crate::wire::opt_text;
 
 const P: Provider = Provider::Slack;
 
-/// Dead-token codes, all sent with HTTP 200 (spec/providers.md, Slack "Dead-token signal";
+/// Dead-token codes, all sent with HTTP 200 (docs/providers.md, Slack "Dead-token signal";
 /// `token_expired` with token rotation on — <https://docs.slack.dev/authentication/using-token-rotation>).
 const DEAD_TOKEN: &[&str] = &[
     "not_authed",
@@ -111,7 +111,7 @@ impl SlackClient {
     }
 
     /// Posts `text` to `channel` (`chat.postMessage`), JSON with an explicit charset: without
-    /// it Slack warns `missing_charset` (spec/providers.md, Slack).
+    /// it Slack warns `missing_charset` (docs/providers.md, Slack).
     pub async fn post_message(&self, channel: &str, text: &str) -> Result<PostedMessage, Error> {
         let body = serde_json::json!({ "channel": channel, "text": text });
         let wire: PostedWire = self

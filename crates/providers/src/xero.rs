@@ -1,9 +1,9 @@
 //! Xero: OAuth 2 with PKCE, tenants, and Payroll AU v1 (employees and super funds).
 //!
-//! Owns the Xero wire formats (spec/providers.md §1) and their mapping to Roster's
+//! Owns the Xero wire formats (docs/providers.md §1) and their mapping to Roster's
 //! vocabulary. It does not store tokens, decide when to refresh, or serialize refreshes
 //! across instances: the app layer does that (a refresh token is single use, so two
-//! concurrent refreshes burn the grant — nango's write-up in spec/providers.md "Gotchas").
+//! concurrent refreshes burn the grant — nango's write-up in docs/providers.md "Gotchas").
 //! It must never retry a refresh that answered `invalid_grant`.
 
 mod dates;
@@ -34,7 +34,7 @@ const P: Provider = Provider::Xero;
 pub const XERO_PAGE_SIZE: usize = 100;
 
 /// Scopes for the people sync: payroll employees and settings (super funds), plus a
-/// refresh token (spec/providers.md, Xero "Scopes").
+/// refresh token (docs/providers.md, Xero "Scopes").
 pub const XERO_DEFAULT_SCOPES: &[&str] = &[
     "offline_access",
     "payroll.employees.read",
@@ -157,7 +157,7 @@ pub struct SuperFundMembership {
 }
 
 /// Fund name and type are not on the membership: join `SuperFundID` to `GET /Superfunds`
-/// (spec/providers.md, Xero "SuperMemberships").
+/// (docs/providers.md, Xero "SuperMemberships").
 pub fn join_super_funds(employee: &XeroEmployee, funds: &[SuperFund]) -> Vec<SuperFundMembership> {
     employee
         .super_memberships
@@ -404,7 +404,7 @@ impl XeroClient {
             .budget_key(tenant.clone())
             .bearer(access.access_token)
             .header(HeaderName::from_static("xero-tenant-id"), &tenant)
-            // Without it the payroll API answers XML (spec/providers.md, Xero "Payroll AU").
+            // Without it the payroll API answers XML (docs/providers.md, Xero "Payroll AU").
             .header(ACCEPT, "application/json")
     }
 
@@ -417,7 +417,7 @@ impl XeroClient {
     }
 
     /// A web app with a secret authenticates with HTTP Basic; a PKCE app sends its
-    /// `client_id` in the form (identity spec `RefreshToken`; spec/providers.md "OAuth 2").
+    /// `client_id` in the form (identity spec `RefreshToken`; docs/providers.md "OAuth 2").
     fn client_auth(&self, req: Request, form: &[(&str, &str)]) -> Request {
         let mut pairs: Vec<(&str, &str)> = form.to_vec();
         if let Some(secret) = &self.app.client_secret {
@@ -440,7 +440,7 @@ impl XeroClient {
 
 /// Xero's answers: 401 (`TokenExpired: …` after 30 minutes, or `AuthorizationUnsuccessful`)
 /// and 403 `AuthenticationUnsuccessful` (the tenant was disconnected or is unknown) both mean
-/// the connection must be made again (spec/providers.md, Xero "Errors"); 429 carries
+/// the connection must be made again (docs/providers.md, Xero "Errors"); 429 carries
 /// `Retry-After` in seconds (<https://developer.xero.com/faq/limits>).
 fn classify(resp: &Response) -> Verdict {
     match resp.status {

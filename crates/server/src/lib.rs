@@ -13,7 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::PrometheusHandle;
 use roster_app::App;
 
-/// A request body larger than this is refused with 413 (API.md: 1 MiB).
+/// A request body larger than this is refused with 413 (docs/api.md, "Limits": 1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What every handler can reach.

@@ -176,3 +176,12 @@ problem_responses! {
     /// Replacing an organization-wide setting with a JSON body.
     SettingsProblems: 400, 401, 403, 413, 415, 422, 503;
 }
+
+/// The document `GET /openapi.json` serves, pretty-printed with a trailing newline: the
+/// exact text of `docs/openapi.json`, which `roster openapi` prints and
+/// `scripts/openapi.sh` writes.
+pub fn pretty_json() -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(&ApiDoc::openapi())?;
+    text.push('\n');
+    Ok(text)
+}

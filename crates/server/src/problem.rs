@@ -1,7 +1,7 @@
 //! The one place that writes `application/problem+json` (RFC 9457).
 //!
 //! Every failure of every layer becomes an [`ApiError`]; its `IntoResponse` chooses the
-//! status and the stable `code` from API.md and a detail that is safe to show. Internal
+//! status and the stable `code` listed in docs/api.md and a detail that is safe to show. Internal
 //! causes are attached to the response for the trace layer to log with the request id —
 //! never put in the body.
 

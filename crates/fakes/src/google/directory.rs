@@ -196,7 +196,7 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
                 .manager
                 .and_then(|m| state.company.people[m].email.clone())
             {
-                // Manager = relations[type=manager], value = the manager's email (providers.md §3).
+                // Manager = relations[type=manager], value = the manager's email (docs/providers.md §3).
                 user.insert(
                     "relations".into(),
                     json!([{ "value": manager_email, "type": "manager" }]),
@@ -313,7 +313,7 @@ pub(crate) async fn list_users(
     let mut body = Map::new();
     body.insert("kind".into(), json!("admin#directory#users"));
     body.insert("etag".into(), json!(etag(&format!("users{offset}{size}"))));
-    // An empty answer has no `users` key at all (providers.md §3, inferred).
+    // An empty answer has no `users` key at all (docs/providers.md §3, inferred).
     if !users.is_empty() {
         body.insert("users".into(), Value::Array(users));
     }
@@ -439,7 +439,7 @@ pub(crate) async fn get_calendar(
             "conferenceProperties": { "allowedConferenceSolutionTypes": ["hangoutsMeet"] },
         })
     } else {
-        // A missing or unshared calendar is 404 notFound (providers.md §3, inferred).
+        // A missing or unshared calendar is 404 notFound (docs/providers.md §3, inferred).
         return not_found("Not Found");
     };
     (StatusCode::OK, axum::Json(body)).into_response()

@@ -3,7 +3,7 @@
 //!
 //! Owns sign-in only. It must never sign an id_token for someone outside the company's
 //! Google accounts, and never mint one without the `hd` claim: Roster checks `hd` from the
-//! token, not the email suffix (providers.md §3).
+//! token, not the email suffix (docs/providers.md §3).
 
 use std::sync::Arc;
 

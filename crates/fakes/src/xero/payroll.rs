@@ -152,7 +152,7 @@ fn single(
             envelope(state, key, vec![record]),
         );
     }
-    // Xero's 404 body for an unknown id is not documented (providers.md §1); the problem shape
+    // Xero's 404 body for an unknown id is not documented (docs/providers.md §1); the problem shape
     // is provisional.
     let mut response = problem(StatusCode::NOT_FOUND, &format!("{what} not found"));
     set_remaining(response.headers_mut(), remaining);

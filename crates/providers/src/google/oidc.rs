@@ -1,7 +1,7 @@
 //! OpenID Connect sign-in: discovery, JWKS, the authorize URL (PKCE + nonce), the code
 //! exchange and ID-token verification.
 //!
-//! Written for Google (spec/providers.md, Google "OIDC sign-in") and standard enough for
+//! Written for Google (docs/providers.md, Google "OIDC sign-in") and standard enough for
 //! any issuer. Owns the checks that make an ID token trustworthy: RS256 signature by a key
 //! of the issuer's JWKS, `iss`, `aud`, `exp` against our [`roster_domain::Clock`], `nonce`,
 //! `email_verified`, and `hd` read from the token (never from the email's suffix —

@@ -1,6 +1,6 @@
 //! Google service-account keys: parsing, validation, and signing the JWT-bearer assertion.
 //!
-//! Owns the key JSON format (spec/providers.md, Google "Service-account token") and the
+//! Owns the key JSON format (docs/providers.md, Google "Service-account token") and the
 //! RFC 7523 assertion. The private key never leaves this module except as a signature: the
 //! type has no `Display`, its `Debug` prints `[redacted]`, and errors name the field, never
 //! its value.

@@ -1,7 +1,7 @@
 //! Capped exponential backoff with jitter.
 //!
 //! A small function instead of a crate: the `backoff` crate is unmaintained
-//! (RUSTSEC-2025-0012, shared/design-notes.md), and the delay must go through our
+//! (RUSTSEC-2025-0012, https://rustsec.org/advisories/RUSTSEC-2025-0012), and the delay must go through our
 //! [`crate::Sleeper`] anyway. "Equal jitter" (half fixed, half random) keeps retries from
 //! many callers apart without ever retrying instantly.
 

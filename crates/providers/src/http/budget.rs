@@ -28,11 +28,11 @@ const WINDOW_MARGIN: Duration = Duration::from_millis(1);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BudgetHeaders {
     None,
-    /// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` (spec/providers.md, Xero "Rate limits",
+    /// `X-MinLimit-Remaining`, `X-DayLimit-Remaining` (docs/providers.md, Xero "Rate limits",
     /// from <https://developer.xero.com/faq/limits>). Xero gives no reset time: at zero we wait
     /// out the whole window, which over-waits at most one minute (or refuses for a day).
     Xero,
-    /// `x-ratelimit-remaining` + `x-ratelimit-reset` in ms (spec/providers.md, Remote "Rate
+    /// `x-ratelimit-remaining` + `x-ratelimit-reset` in ms (docs/providers.md, Remote "Rate
     /// limits", <https://remote.com/resources/api/rate-limit>): at zero, wait for the reset.
     Remote,
 }
@@ -50,7 +50,7 @@ pub struct RatePolicy {
 const MINUTE: Duration = Duration::from_secs(60);
 
 impl RatePolicy {
-    /// The published limits (spec/providers.md, each provider's "Rate limits").
+    /// The published limits (docs/providers.md, each provider's "Rate limits").
     pub fn for_provider(provider: Provider) -> Self {
         let (concurrency, windows, headers) = match provider {
             // 5 concurrent, 60/min, 5,000/day per tenant (https://developer.xero.com/faq/limits).

@@ -1,8 +1,8 @@
 //! Reading a provider's "wait this long" headers.
 //!
 //! `Retry-After` is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3); Xero and Slack
-//! send seconds (spec/providers.md, Xero "Rate limits", Slack "Rate limits"). Remote sends
-//! `x-ratelimit-reset` in milliseconds (spec/providers.md, Remote "Rate limits"). Pure
+//! send seconds (docs/providers.md, Xero "Rate limits", Slack "Rate limits"). Remote sends
+//! `x-ratelimit-reset` in milliseconds (docs/providers.md, Remote "Rate limits"). Pure
 //! functions: they read "now" from their argument, never from a clock of their own.
 
 use std::time::Duration;

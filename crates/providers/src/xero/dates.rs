@@ -1,6 +1,6 @@
 //! Xero's Microsoft JSON dates: `/Date(1573621523465+0000)/`.
 //!
-//! spec/providers.md, Xero "Dates" (`x-is-msdate` in xero/xero-payroll-au.yaml): epoch
+//! docs/providers.md, Xero "Dates" (`x-is-msdate` in xero/xero-payroll-au.yaml): epoch
 //! milliseconds (UTC), then an optional `±hhmm` naming the zone the value was recorded in;
 //! the envelope's `DateTimeUTC` has no offset. Date-only fields are midnight, so the local
 //! date is the instant shifted by the offset (the same as the UTC date when it is `+0000`).

@@ -43,7 +43,7 @@ impl From<ConnectionWire> for XeroTenant {
 }
 
 /// `/connections` dates are ISO 8601 without a zone and with 7 fractional digits
-/// (`"2019-12-07T18:46:19.5165400"`, spec/providers.md "GET /connections"); they are UTC.
+/// (`"2019-12-07T18:46:19.5165400"`, docs/providers.md "GET /connections"); they are UTC.
 fn opt_local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     let Some(raw) = opt_text(d)? else {
         return Ok(None);
@@ -346,7 +346,7 @@ impl From<SuperFundWire> for SuperFund {
 }
 
 /// Xero's problem details (`{"Title","Status","Detail"}`) or `APIException`
-/// (`{"ErrorNumber","Type","Message"}`), whichever the body is; spec/providers.md, Xero
+/// (`{"ErrorNumber","Type","Message"}`), whichever the body is; docs/providers.md, Xero
 /// "Errors".
 pub(crate) fn error_detail(resp: &crate::http::Response) -> String {
     let Some(body) = resp.json() else {

@@ -13,5 +13,6 @@ mod errors;
 mod harness;
 mod me;
 mod meta;
+mod openapi;
 mod org_scoping;
 mod store;
