@@ -51,9 +51,7 @@ fn database_url(dir: &std::path::Path) -> String {
             );
             tokio::runtime::Runtime::new()
                 .unwrap()
-                .block_on(roster_store::testing::create_postgres_database(
-                    &server, &name,
-                ))
+                .block_on(roster_testkit::db::create_postgres_database(&server, &name))
                 .unwrap()
         }
         _ => format!("sqlite://{}/roster.db", dir.display()),

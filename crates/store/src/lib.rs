@@ -11,8 +11,6 @@ pub mod orgs;
 pub mod people;
 pub mod permissions;
 pub mod squads;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod users;
 
 use std::str::FromStr;

@@ -4,6 +4,8 @@
     reason = "test support: a setup that fails must stop the test loudly"
 )]
 
+pub mod db;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -63,6 +65,8 @@ pub struct TestApp {
     pub app: App,
     /// The app's database, for tests that check rows or tamper with them directly.
     pub store: Store,
+    /// Its URL, for tests that bypass the store (see [`db::try_tamper_audit`]).
+    pub database_url: String,
     pub clock: ManualClock,
     pub world: World,
     /// The six providers' fakes, on the test's clock, serving [`TestApp::company`]; the app's
@@ -260,7 +264,7 @@ pub async fn spawn_with(options: StoreOptions) -> TestApp {
     let url = match server_url() {
         Some(server) => {
             let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
-            roster_store::testing::create_postgres_database(&server, &name)
+            db::create_postgres_database(&server, &name)
                 .await
                 .expect("create test database")
         }
@@ -301,6 +305,7 @@ pub async fn spawn_with(options: StoreOptions) -> TestApp {
         fakes,
         company,
         store,
+        database_url: url,
         client: reqwest::Client::new(),
         _dir: dir,
     }

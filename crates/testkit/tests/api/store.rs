@@ -3,7 +3,7 @@
 use chrono::Duration;
 use roster_domain::model::{Employment, Person};
 use roster_domain::{Email, PersonId};
-use roster_store::testing::AuditTamper;
+use roster_testkit::db::{AuditTamper, try_tamper_audit};
 use roster_testkit::spawn;
 
 fn person(t: &roster_testkit::TestApp, email: &str) -> Person {
@@ -164,7 +164,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     }
     for (how, refusal) in attempts {
         // Each trigger names what it refused: a missing one cannot hide behind the other.
-        let err = roster_store::testing::try_tamper_audit(store, how)
+        let err = try_tamper_audit(&t.database_url, how)
             .await
             .expect_err(&format!("{how:?} must be refused"));
         let text = error_chain(&err);

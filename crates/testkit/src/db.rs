@@ -1,14 +1,15 @@
-//! Test support, compiled only with the `testing` feature (never in the production build):
-//! a fresh, empty database per test on a shared PostgreSQL server, and attempts to tamper
-//! with the audit log that its triggers must refuse. Used by `roster-testkit` and the CLI's
-//! tests only.
+//! Database support for tests, outside the production build (this crate is a
+//! dev-dependency only): a fresh, empty database per test on a shared PostgreSQL server, and
+//! attempts to tamper with the audit log that its triggers must refuse. They speak to the
+//! database directly, as an attacker with its credentials would, not through `roster-store`.
 
 use std::str::FromStr;
 
-use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 
-use crate::{Error, Result};
+/// What a test database operation can fail with.
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
 /// Creates database `name` on the server `server_url` points at and returns its URL.
 pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<String> {
@@ -16,9 +17,11 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<St
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err(Error::Config(format!("unsafe database name {name:?}")));
+        return Err(sqlx::Error::Configuration(
+            format!("unsafe database name {name:?}").into(),
+        ));
     }
-    let opts = PgConnectOptions::from_str(server_url).map_err(|e| Error::Config(e.to_string()))?;
+    let opts = PgConnectOptions::from_str(server_url)?;
     let mut conn = opts.clone().database("postgres").connect().await?;
     // The name is checked above: identifiers cannot be bound as parameters.
     sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -53,17 +56,27 @@ pub enum AuditTamper {
     Truncate,
 }
 
-/// Tries one kind of tampering in its own transaction (rolled back either way) and returns
-/// the rows it changed, or the database's refusal.
-pub async fn try_tamper_audit(store: &crate::Store, how: AuditTamper) -> Result<u64> {
-    let mut tx = store.begin().await?;
-    let changed = match how {
-        AuditTamper::Update => execute!(tx, "UPDATE audit_events SET action = 'forged'"),
-        AuditTamper::Delete => execute!(tx, "DELETE FROM audit_events"),
-        AuditTamper::Truncate => execute!(tx, "TRUNCATE audit_events"),
+/// Tries one kind of tampering on the database at `url`, in a transaction that is rolled
+/// back either way, and returns the rows it changed, or the database's refusal.
+pub async fn try_tamper_audit(url: &str, how: AuditTamper) -> Result<u64> {
+    let sql = match how {
+        AuditTamper::Update => "UPDATE audit_events SET action = 'forged'",
+        AuditTamper::Delete => "DELETE FROM audit_events",
+        AuditTamper::Truncate => "TRUNCATE audit_events",
     };
-    drop(tx);
-    Ok(changed?)
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let mut tx = conn.begin().await?;
+        let changed = sqlx::query(sql).execute(&mut *tx).await;
+        tx.rollback().await?;
+        changed.map(|r| r.rows_affected())
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        let mut tx = conn.begin().await?;
+        let changed = sqlx::query(sql).execute(&mut *tx).await;
+        tx.rollback().await?;
+        changed.map(|r| r.rows_affected())
+    }
 }
 
 #[cfg(test)]
