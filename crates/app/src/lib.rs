@@ -5,6 +5,7 @@ pub mod auth;
 mod error;
 pub mod operator;
 pub mod permissions;
+pub mod secrets;
 pub mod users;
 
 use std::sync::Arc;
