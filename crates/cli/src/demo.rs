@@ -16,13 +16,13 @@ use anyhow::{Context, Result, anyhow};
 use chrono::Duration;
 use clap::Args;
 use roster_app::App;
+use roster_company::{Level, SampleBasis, SampleCompany, SamplePerson};
 use roster_domain::model::{Employment, Person, Squad, squad_key};
 use roster_domain::{
     AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, SquadId,
     SystemClock, UserId,
 };
-use roster_fakes::company::{Level, SampleBasis};
-use roster_fakes::{FakeProviders, SampleCompany, SamplePerson};
+use roster_fakes::FakeProviders;
 use roster_server::AppState;
 use roster_vault::{ExposeSecret, SecretKey};
 use serde::Serialize;

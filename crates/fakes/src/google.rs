@@ -34,11 +34,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::company::SampleCompany;
 use crate::faults::{Dialect, Probe, observe};
 use crate::keys::{SERVICE_ACCOUNT_PRIVATE_PEM, SERVICE_ACCOUNT_PUBLIC_PEM, Signer, random_token};
 use crate::serve::{Fake, SlidingWindow, bearer, first, lock, pairs, says_invalid};

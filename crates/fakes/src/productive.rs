@@ -24,10 +24,10 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeDelta, Utc};
+use roster_company::{SampleCompany, SamplePerson, SampleSquad};
 use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
-use crate::company::{SampleCompany, SamplePerson, SampleSquad};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, lock, page_number, pairs, retry_after_secs, says_invalid,
@@ -622,7 +622,7 @@ fn person_resource(state: &ProductiveState, p: &SamplePerson, include_manager: b
 }
 
 fn extra_resource(state: &ProductiveState, e: &Extra, include_manager: bool) -> Value {
-    let created = timestamp(midnight(crate::company::REFERENCE_DATE));
+    let created = timestamp(midnight(roster_company::REFERENCE_DATE));
     json!({
         "id": e.id,
         "type": "people",

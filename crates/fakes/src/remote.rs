@@ -21,10 +21,10 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Datelike, Days, NaiveTime, TimeDelta, Weekday};
+use roster_company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
 use roster_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, FixedWindow, Revoked, Running, bearer, derived_uuid, first, lock, page_number, pairs,

@@ -21,10 +21,10 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
+use roster_company::{SampleCompany, SamplePerson};
 use roster_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::company::{SampleCompany, SamplePerson};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, digest_hex, first, lock, pairs, retry_after_secs, says_invalid,

@@ -26,10 +26,10 @@ use axum::routing::any;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
+use roster_company::{SampleCompany, SamplePerson};
 use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
-use crate::company::{SampleCompany, SamplePerson};
 use crate::faults::{Dialect, Probe, Refused, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, bearer, first, lock, pairs, retry_after_secs, says_invalid,
@@ -484,7 +484,7 @@ fn find_channel(reference: &str) -> Option<&'static SlackChannel> {
 }
 
 fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> Value {
-    let created = crate::company::REFERENCE_DATE
+    let created = roster_company::REFERENCE_DATE
         .and_hms_opt(9, 0, 0)
         .map_or(0, |d| d.and_utc().timestamp())
         - 86_400 * 900;
@@ -700,9 +700,9 @@ impl Member<'_> {
             "title": names.title,
             "phone": "",
             "real_name": names.real_name,
-            "real_name_normalized": crate::company::fold_accents(&names.real_name),
+            "real_name_normalized": roster_company::fold_accents(&names.real_name),
             "display_name": names.display,
-            "display_name_normalized": crate::company::fold_accents(&names.display),
+            "display_name_normalized": roster_company::fold_accents(&names.display),
             "first_name": names.first,
             "last_name": names.last,
             "status_text": "",

@@ -23,11 +23,11 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, TimeDelta, Utc};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::company::SampleCompany;
 use crate::faults::{Admission, Dialect, Probe, observe};
 use crate::keys::Signer;
 use crate::serve::{Fake, SlidingWindow, lock, page_number};

@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
+use roster_company::SampleCompany;
 use roster_domain::ManualClock;
-use roster_fakes::SampleCompany;
 use roster_fakes::google::{GoogleFake, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER_READONLY};
 use roster_fakes::xero::XeroFake;
 use serde_json::Value;

@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveTime, Utc};
+use roster_company::SamplePerson;
 use serde_json::{Map, Value, json};
 
 use super::{
     GoogleState, Grant, SCOPE_CALENDAR, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER,
     SCOPE_DIRECTORY_USER_READONLY, Token, google_error,
 };
-use crate::company::SamplePerson;
 use crate::serve::{first, pairs};
 
 /// `maxResults` default and maximum (discovery document, `users.list`).
@@ -222,7 +222,7 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
             }
         }
         Account::Kiosk => {
-            let created = crate::company::REFERENCE_DATE
+            let created = roster_company::REFERENCE_DATE
                 .and_time(NaiveTime::MIN)
                 .and_utc();
             user.insert("creationTime".into(), json!(rfc3339(created)));

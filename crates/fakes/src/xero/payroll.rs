@@ -12,6 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use roster_company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -19,7 +20,6 @@ use super::oauth::authenticate;
 use super::{
     Remaining, XeroState, json_response, ms_date, ms_date_plain, problem, set_remaining, too_many,
 };
-use crate::company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
 use crate::serve::{derived_uuid, first, pairs, retry_after_secs};
 
 /// "Up to 100 employees will be returned in a single API call" (spec, `page` parameter);
@@ -717,7 +717,7 @@ fn superfund(state: &XeroState, f: &SampleSuperFund) -> Value {
         f.electronic_service_address.clone(),
     );
     insert_some(&mut row, "EmployerNumber", f.employer_number.clone());
-    let updated = crate::company::REFERENCE_DATE
+    let updated = roster_company::REFERENCE_DATE
         .and_time(NaiveTime::MIN)
         .and_utc();
     row.insert(
@@ -835,9 +835,9 @@ mod tests {
 
     #[test]
     fn a_page_is_the_same_bytes_as_the_slice_of_the_full_render() {
+        use roster_company::SampleCompany;
         use roster_domain::{Clock, ManualClock};
 
-        use crate::company::SampleCompany;
         use crate::xero::Limits;
 
         // Big enough that even the narrowest selection below spans several pages.

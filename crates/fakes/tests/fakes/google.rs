@@ -121,7 +121,7 @@ async fn service_account_jwt_buys_a_token_that_lists_every_user_page_by_page() {
     let report = company
         .people
         .iter()
-        .find(|p| p.google_id.is_some() && p.level == roster_fakes::company::Level::Staff)
+        .find(|p| p.google_id.is_some() && p.level == roster_company::Level::Staff)
         .unwrap();
     let row = seen
         .iter()

@@ -124,7 +124,7 @@ async fn manager_is_only_visible_with_include() {
     let report = company
         .people
         .iter()
-        .find(|p| p.level == roster_fakes::company::Level::Staff && !p.is_leaver)
+        .find(|p| p.level == roster_company::Level::Staff && !p.is_leaver)
         .unwrap();
     let manager = &company.people[report.manager.unwrap()];
     let id = report.productive_id.as_deref().unwrap();
