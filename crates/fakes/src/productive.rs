@@ -1,5 +1,5 @@
-//! A strict fake of Productive's JSON:API: people, teams, team memberships, organizations and
-//! organization memberships, behind `X-Auth-Token`/`X-Organization-Id` and 100 calls per 10 s.
+//! A strict, read-only fake of Productive's JSON:API: people, teams, team memberships and
+//! organizations, behind `X-Auth-Token`/`X-Organization-Id` and 100 calls per 10 s.
 //!
 //! Owns Productive's wire behaviour as providers.md §2 describes it. It must never read the
 //! wall clock (windows run on the injected `Clock`) and must never import client types.
@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -36,11 +36,9 @@ use crate::serve::{
 /// Operation names for [`CallLog`] and [`Fault`].
 pub mod ops {
     pub const PEOPLE: &str = "productive.people";
-    pub const PERSON: &str = "productive.person";
     pub const TEAMS: &str = "productive.teams";
     pub const TEAM_MEMBERSHIPS: &str = "productive.team_memberships";
     pub const ORGANIZATIONS: &str = "productive.organizations";
-    pub const ORGANIZATION_MEMBERSHIPS: &str = "productive.organization_memberships";
 }
 
 /// Productive's limits (<https://developer.productive.io/guides/rate-limits>), per token.
@@ -194,11 +192,9 @@ impl Dialect for ProductiveState {
     fn operation(&self, _method: &Method, route: &str) -> Option<&'static str> {
         Some(match route {
             "/api/v2/people" => ops::PEOPLE,
-            "/api/v2/people/{id}" => ops::PERSON,
             "/api/v2/teams" => ops::TEAMS,
             "/api/v2/team_memberships" => ops::TEAM_MEMBERSHIPS,
             "/api/v2/organizations" => ops::ORGANIZATIONS,
-            "/api/v2/organization_memberships" => ops::ORGANIZATION_MEMBERSHIPS,
             _ => return None,
         })
     }
@@ -243,21 +239,10 @@ impl Fake for ProductiveState {
 
     fn router(state: Arc<Self>) -> Router {
         Router::new()
-            .route("/api/v2/people", get(list_people).post(read_only))
-            .route(
-                "/api/v2/people/{id}",
-                get(get_person).patch(read_only).delete(read_only),
-            )
-            .route("/api/v2/teams", get(list_teams).post(read_only))
-            .route(
-                "/api/v2/team_memberships",
-                get(list_team_memberships).post(read_only),
-            )
+            .route("/api/v2/people", get(list_people))
+            .route("/api/v2/teams", get(list_teams))
+            .route("/api/v2/team_memberships", get(list_team_memberships))
             .route("/api/v2/organizations", get(list_organizations))
-            .route(
-                "/api/v2/organization_memberships",
-                get(list_organization_memberships),
-            )
             .route_layer(from_fn_with_state(state.clone(), gate))
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
             .with_state(state)
@@ -270,7 +255,7 @@ impl Fake for ProductiveState {
     }
 }
 
-/// Token, organization, rate limit and content type, in that order, for every route.
+/// Token, organization and rate limit, in that order, for every route.
 async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let Some(token) = headers
@@ -324,31 +309,7 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
     if let Some(wait) = verdict {
         return too_many(retry_after_secs(wait));
     }
-    let is_write = matches!(
-        *request.method(),
-        Method::POST | Method::PATCH | Method::PUT | Method::DELETE
-    );
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if is_write && !content_type.starts_with(JSON_API) {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported Media Type",
-            "Content-Type must be application/vnd.api+json",
-        );
-    }
     next.run(request).await
-}
-
-async fn read_only() -> Response {
-    error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "Method Not Allowed",
-        "The Roster fake of Productive is read-only",
-    )
 }
 
 /// `filter[x]=v` or `filter[x][op]=v`, with comma-separated values meaning "any of".
@@ -758,33 +719,6 @@ fn included_managers(state: &ProductiveState, rows: &[Row<'_>]) -> Vec<Value> {
         .collect()
 }
 
-async fn get_person(
-    State(state): State<Arc<ProductiveState>>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Response> {
-    let q = parse_list(query.as_deref(), &[], &[], true)?;
-    let row = state
-        .company
-        .people
-        .iter()
-        .find(|p| p.productive_id.as_deref() == Some(id.as_str()))
-        .map(Row::Person)
-        .or_else(|| state.extras.iter().find(|e| e.id == id).map(Row::Extra));
-    let Some(row) = row else {
-        return Err(error(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "Record not found",
-        ));
-    };
-    let mut body = json!({ "data": row.resource(&state, q.include_manager) });
-    if q.include_manager {
-        body["included"] = Value::Array(included_managers(&state, std::slice::from_ref(&row)));
-    }
-    Ok(json_api(StatusCode::OK, body))
-}
-
 async fn list_teams(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
@@ -883,25 +817,6 @@ async fn list_organizations(
     });
     let body = q.page(&state, "organizations", vec![org]).document(|o| o);
     Ok(json_api(StatusCode::OK, body))
-}
-
-async fn list_organization_memberships(
-    State(state): State<Arc<ProductiveState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Response> {
-    let q = parse_list(query.as_deref(), &["id"], &[], false)?;
-    let me = state.company.google_admin();
-    let membership = json!({
-        "id": "1",
-        "type": "organization_memberships",
-        "attributes": { "role_id": 2 },
-        "relationships": {
-            "organization": relationship("organizations", Some(&state.company.productive_org_id)),
-            "person": relationship("people", me.productive_id.as_deref()),
-        },
-    });
-    let page = q.page(&state, "organization_memberships", vec![membership]);
-    Ok(json_api(StatusCode::OK, page.document(|m| m)))
 }
 
 #[cfg(test)]

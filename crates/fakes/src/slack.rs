@@ -1,5 +1,5 @@
 //! A strict fake of the Slack Web API methods Roster calls: `auth.test`,
-//! `conversations.info`, `chat.postMessage`, `users.lookupByEmail`, `users.list`.
+//! `conversations.info` and `chat.postMessage`.
 //!
 //! Owns Slack's wire behaviour as providers.md §4 describes it: every failure but throttling
 //! is HTTP 200 with `{"ok":false,"error":…}`, bot tokens start with `xoxb-`, rate limits are
@@ -11,8 +11,7 @@
 //! `chat.postMessage`, Slack's rule for write methods).
 //!
 //! **Workspace.** Channels are fixed ([`channels`]): the bot is in `#general`, `#people-ops`
-//! and the private `#leadership`, not in `#random`; `#old-announcements` is archived. Users
-//! are the sample people with a work email (leavers `deleted: true`), Slackbot and the bot.
+//! and the private `#leadership`, not in `#random`; `#old-announcements` is archived.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,16 +22,14 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
-use roster_company::{SampleCompany, SamplePerson};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
 use crate::faults::{Dialect, Probe, Refused, observe};
 use crate::serve::{
-    Fake, Revoked, SlidingWindow, bearer, first, lock, pairs, retry_after_secs, says_invalid,
+    Fake, Revoked, SlidingWindow, bearer, lock, pairs, retry_after_secs, says_invalid,
 };
 
 /// Operation names for [`CallLog`] and [`Fault`]: `slack.` and the method name.
@@ -40,8 +37,6 @@ pub mod ops {
     pub const AUTH_TEST: &str = "slack.auth.test";
     pub const CONVERSATIONS_INFO: &str = "slack.conversations.info";
     pub const CHAT_POST_MESSAGE: &str = "slack.chat.postMessage";
-    pub const USERS_LOOKUP_BY_EMAIL: &str = "slack.users.lookupByEmail";
-    pub const USERS_LIST: &str = "slack.users.list";
 }
 
 /// The fixed channels of the fake workspace.
@@ -56,12 +51,11 @@ pub mod channels {
     pub const OLD_ANNOUNCEMENTS: &str = "C0R05TOLD5";
 }
 
-/// Per-method limits per minute (<https://api.slack.com/docs/rate-limits>): Tier 2 20+, Tier 3
-/// 50+. `auth.test` is "hundreds per minute"; `chat.postMessage` is about one per second per
-/// channel with bursts allowed, modelled as 60 a minute per channel.
+/// Per-method limits per minute (<https://api.slack.com/docs/rate-limits>): Tier 3 50+
+/// (`conversations.info`). `auth.test` is "hundreds per minute"; `chat.postMessage` is about
+/// one per second per channel with bursts allowed, modelled as 60 a minute per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    pub tier2_per_minute: u32,
     pub tier3_per_minute: u32,
     pub auth_test_per_minute: u32,
     pub post_message_per_channel_per_minute: u32,
@@ -70,7 +64,6 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            tier2_per_minute: 20,
             tier3_per_minute: 50,
             auth_test_per_minute: 600,
             post_message_per_channel_per_minute: 60,
@@ -88,8 +81,6 @@ pub const DEFAULT_SCOPES: &[&str] = &[
 ];
 const BOT_USER_ID: &str = "U0R05TERBOT";
 const BOT_ID: &str = "B0R05TERBOT";
-/// `users.list` answers at most this many members per page.
-const MAX_LIMIT: usize = 1_000;
 /// Slack's `msg_too_long` threshold for `text`.
 const MAX_TEXT: usize = 40_000;
 
@@ -229,27 +220,8 @@ impl Dialect for SlackState {
             "/api/auth.test" => ops::AUTH_TEST,
             "/api/conversations.info" => ops::CONVERSATIONS_INFO,
             "/api/chat.postMessage" => ops::CHAT_POST_MESSAGE,
-            "/api/users.lookupByEmail" => ops::USERS_LOOKUP_BY_EMAIL,
-            "/api/users.list" => ops::USERS_LIST,
             _ => return None,
         })
-    }
-
-    fn page(&self, operation: &str, query: &str) -> u32 {
-        if operation != ops::USERS_LIST {
-            return 1;
-        }
-        let q = pairs(query);
-        let limit = first(&q, "limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .filter(|l| *l > 0)
-            .unwrap_or(MAX_LIMIT)
-            .min(MAX_LIMIT);
-        let start = first(&q, "cursor")
-            .filter(|c| !c.is_empty())
-            .and_then(|c| cursor_start(&members(self), c))
-            .unwrap_or(0);
-        (start / limit + 1) as u32
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -294,8 +266,6 @@ impl Fake for SlackState {
             .route("/api/auth.test", any(auth_test))
             .route("/api/conversations.info", any(conversations_info))
             .route("/api/chat.postMessage", any(chat_post_message))
-            .route("/api/users.lookupByEmail", any(users_lookup_by_email))
-            .route("/api/users.list", any(users_list))
             .route(
                 "/api/{method}",
                 any(|| async { slack_error("unknown_method") }),
@@ -625,209 +595,4 @@ async fn chat_post_message(State(state): State<Arc<SlackState>>, request: Reques
         ),
         &scopes,
     )
-}
-
-/// A workspace member: Slackbot, the Roster bot, or a sample person.
-enum Member<'a> {
-    Slackbot,
-    Bot,
-    Person(&'a SamplePerson),
-}
-
-fn members(state: &SlackState) -> Vec<Member<'_>> {
-    let people = state
-        .company
-        .people
-        .iter()
-        .filter(|p| p.slack_user_id.is_some() && p.email.is_some())
-        .map(Member::Person);
-    [Member::Slackbot, Member::Bot]
-        .into_iter()
-        .chain(people)
-        .collect()
-}
-
-impl Member<'_> {
-    fn id(&self) -> &str {
-        match self {
-            Member::Slackbot => "USLACKBOT",
-            Member::Bot => BOT_USER_ID,
-            Member::Person(p) => p.slack_user_id.as_deref().unwrap_or_default(),
-        }
-    }
-
-    fn names(&self) -> Names {
-        match self {
-            Member::Slackbot => Names {
-                handle: "slackbot".into(),
-                real_name: "Slackbot".into(),
-                display: "Slackbot".into(),
-                ..Names::default()
-            },
-            Member::Bot => Names {
-                handle: "roster".into(),
-                real_name: "Roster".into(),
-                ..Names::default()
-            },
-            Member::Person(p) => Names {
-                handle: p
-                    .email
-                    .as_deref()
-                    .and_then(|e| e.split('@').next())
-                    .unwrap_or_default()
-                    .to_owned(),
-                real_name: p.display_name(),
-                display: p.preferred_name.clone().unwrap_or_default(),
-                first: p
-                    .preferred_name
-                    .clone()
-                    .unwrap_or_else(|| p.first_name.clone()),
-                last: p.last_name.clone(),
-                title: p.title.clone(),
-                email: p.email.clone(),
-            },
-        }
-    }
-
-    fn object(&self, state: &SlackState) -> Value {
-        let team = &state.company.slack_team_id;
-        let names = self.names();
-        let person = match self {
-            Member::Person(p) => Some(*p),
-            _ => None,
-        };
-        let mut profile = json!({
-            "title": names.title,
-            "phone": "",
-            "real_name": names.real_name,
-            "real_name_normalized": roster_company::fold_accents(&names.real_name),
-            "display_name": names.display,
-            "display_name_normalized": roster_company::fold_accents(&names.display),
-            "first_name": names.first,
-            "last_name": names.last,
-            "status_text": "",
-            "status_emoji": "",
-            "image_192": format!("https://avatars.slack-edge.test/{}_192.png", self.id()),
-            "team": team,
-        });
-        if let Some(e) = &names.email {
-            profile["email"] = json!(e);
-        }
-        json!({
-            "id": self.id(),
-            "team_id": team,
-            "name": names.handle,
-            "deleted": person.is_some_and(|p| p.is_leaver),
-            "color": "9f69e7",
-            "real_name": names.real_name,
-            "tz": "Australia/Sydney",
-            "tz_label": "Australian Eastern Daylight Time",
-            "tz_offset": 39_600,
-            "profile": profile,
-            "is_admin": person.is_some_and(|p| p.is_google_admin),
-            "is_owner": person.is_some_and(|p| p.index == 0),
-            "is_primary_owner": person.is_some_and(|p| p.index == 0),
-            "is_restricted": false,
-            "is_ultra_restricted": false,
-            "is_bot": matches!(self, Member::Bot),
-            "is_app_user": false,
-            "updated": person.map_or(0, |p| p.updated_at.timestamp()),
-            "is_email_confirmed": person.is_some(),
-        })
-    }
-}
-
-/// The names a member shows in `users.list`.
-#[derive(Default)]
-struct Names {
-    handle: String,
-    real_name: String,
-    display: String,
-    first: String,
-    last: String,
-    title: String,
-    email: Option<String>,
-}
-
-async fn users_lookup_by_email(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let scopes = match state.authorize(&call, &["users:read.email"]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).tier3_per_minute;
-    if let Err(limited) = state.throttle("users.lookupByEmail", limit) {
-        return limited;
-    }
-    let Some(email) = call.arg("email").filter(|e| !e.is_empty()) else {
-        return slack_error("invalid_arguments");
-    };
-    let found = state.company.people.iter().find(|p| {
-        p.slack_user_id.is_some()
-            && p.is_active
-            && p.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
-    });
-    match found {
-        Some(p) => with_scopes(
-            ok(json!({ "user": Member::Person(p).object(&state) }), None),
-            &scopes,
-        ),
-        None => slack_error("users_not_found"),
-    }
-}
-
-/// Slack cursors look like base64 of `user:<id>` (providers.md §4 example `dXNlcjpVMEc5V0ZYTlo=`).
-fn cursor_for(id: &str) -> String {
-    STANDARD.encode(format!("user:{id}"))
-}
-
-fn cursor_start(members: &[Member<'_>], cursor: &str) -> Option<usize> {
-    let raw = String::from_utf8(STANDARD.decode(cursor).ok()?).ok()?;
-    let id = raw.strip_prefix("user:")?;
-    members.iter().position(|m| m.id() == id)
-}
-
-async fn users_list(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let scopes = match state.authorize(&call, &["users:read"]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).tier2_per_minute;
-    if let Err(limited) = state.throttle("users.list", limit) {
-        return limited;
-    }
-    let all = members(&state);
-    let limit = match call.arg("limit").map(|l| l.parse::<usize>()) {
-        None | Some(Ok(0)) if all.len() > MAX_LIMIT => return slack_error("limit_required"),
-        None | Some(Ok(0)) => MAX_LIMIT,
-        Some(Ok(n)) => n.min(MAX_LIMIT),
-        Some(Err(_)) => return slack_error("invalid_arguments"),
-    };
-    let start = match call.arg("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(cursor) => match cursor_start(&all, &cursor) {
-            Some(i) => i,
-            None => return slack_error("invalid_cursor"),
-        },
-    };
-    let page: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|m| m.object(&state))
-        .collect();
-    // The last page ends with an empty next_cursor.
-    let next = all
-        .get(start + limit)
-        .map(|m| cursor_for(m.id()))
-        .unwrap_or_default();
-    let body = json!({
-        "members": page,
-        "cache_ts": state.now().timestamp(),
-        "response_metadata": { "next_cursor": next },
-    });
-    with_scopes(ok(body, None), &scopes)
 }

@@ -1,4 +1,4 @@
-//! Admin SDK Directory `users.list` / `users.get` and Calendar `calendars.get`.
+//! Admin SDK Directory `users.list` and Calendar `calendars.get`.
 //!
 //! Owns rendering people as Directory `User` resources (schema in
 //! `spec/google/admin-directory_v1.json`) and calendars as `Calendar`. It must never emit a key
@@ -367,25 +367,6 @@ fn parse_query(query: &str) -> Result<Vec<Term>, Response> {
             }
         })
         .collect()
-}
-
-/// `GET /admin/directory/v1/users/{userKey}`: by primary email or id.
-pub(crate) async fn get_user(
-    State(state): State<Arc<GoogleState>>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> Response {
-    if let Err(refusal) = directory_caller(&state, &headers) {
-        return refusal;
-    }
-    match accounts(&state)
-        .find(|a| a.email(&state).eq_ignore_ascii_case(&key) || a.id(&state) == key)
-    {
-        Some(account) => {
-            (StatusCode::OK, axum::Json(user_resource(&state, &account))).into_response()
-        }
-        None => not_found("Resource Not Found: userKey"),
-    }
 }
 
 /// `GET /calendar/v3/calendars/{calendarId}`.

@@ -1,5 +1,5 @@
-//! Payroll AU v1 reads: `/Employees` (summary pages), `/Employees/{id}` (full record),
-//! `/Superfunds` and `/Superfunds/{id}`, each behind Xero's tenant, scope and rate checks.
+//! Payroll AU v1 reads: `/Employees` (summary pages), `/Employees/{id}` (full record) and
+//! `/Superfunds`, each behind Xero's tenant, scope and rate checks.
 //!
 //! Owns rendering the sample company in Xero's PascalCase shapes (schemas `Employee`,
 //! `SuperFund` of `spec/xero/xero-payroll-au.yaml`). It must never emit a field the spec does
@@ -257,31 +257,6 @@ pub(crate) async fn list_superfunds(
     let render = |f: &SampleSuperFund| superfund(&state, f);
     let rows = select(funds, render, &q, "SuperFund", SUPERFUND_FIELDS);
     listing(&state, &headers, remaining, "SuperFunds", rows)
-}
-
-pub(crate) async fn get_superfund(
-    State(state): State<Arc<XeroState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let remaining = match admit(&state, &headers, SETTINGS_SCOPES) {
-        Ok(r) => r,
-        Err(refusal) => return refusal,
-    };
-    let wanted = Uuid::parse_str(&id).ok();
-    let record = state
-        .company
-        .super_funds
-        .iter()
-        .find(|f| Some(f.id) == wanted)
-        .map(|fund| superfund(&state, fund));
-    single(
-        &state,
-        &headers,
-        remaining,
-        ("SuperFunds", "SuperFund"),
-        record,
-    )
 }
 
 /// Applies `where`, `order` and `page` to `items`, rendering as few as each needs: only the
