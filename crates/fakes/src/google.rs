@@ -43,7 +43,7 @@ use crate::faults::{Dialect, Probe, observe};
 use crate::keys::{SERVICE_ACCOUNT_PRIVATE_PEM, SERVICE_ACCOUNT_PUBLIC_PEM, Signer, random_token};
 use crate::serve::{Fake, SlidingWindow, bearer, first, lock, pairs, says_invalid};
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const TOKEN: &str = "google.token";
     pub const USERS: &str = "google.users";

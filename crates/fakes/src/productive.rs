@@ -39,7 +39,7 @@ use crate::serve::{
     Fake, Revoked, SlidingWindow, lock, page_number, retry_after_secs, says_invalid,
 };
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const PEOPLE: &str = "productive.people";
     pub const TEAMS: &str = "productive.teams";

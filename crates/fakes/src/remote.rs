@@ -31,7 +31,7 @@ use crate::serve::{
     says_invalid,
 };
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const IDENTITY: &str = "remote.identity";
     pub const COMPANY: &str = "remote.company";

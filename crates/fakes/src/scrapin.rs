@@ -30,7 +30,7 @@ use crate::serve::{
     Fake, Revoked, SlidingWindow, digest_hex, first, lock, pairs, retry_after_secs, says_invalid,
 };
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const PROFILE: &str = "scrapin.profile";
     pub const ALERTS_URL: &str = "scrapin.alerts_url";

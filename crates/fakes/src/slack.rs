@@ -34,7 +34,8 @@ use self::methods::{auth_test, chat_post_message, conversations_info};
 use crate::faults::{Dialect, Probe, Refused, observe};
 use crate::serve::{Fake, Revoked, SlidingWindow, lock, retry_after_secs, says_invalid};
 
-/// Operation names for [`CallLog`] and [`Fault`]: `slack.` and the method name.
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault): `slack.` and
+/// the method name.
 pub mod ops {
     pub const AUTH_TEST: &str = "slack.auth.test";
     pub const CONVERSATIONS_INFO: &str = "slack.conversations.info";

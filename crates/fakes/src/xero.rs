@@ -32,7 +32,7 @@ use crate::faults::{Admission, Dialect, Probe, observe};
 use crate::keys::Signer;
 use crate::serve::{Fake, SlidingWindow, lock, page_number};
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const AUTHORIZE: &str = "xero.authorize";
     pub const TOKEN: &str = "xero.token";

@@ -141,8 +141,9 @@ impl Request {
         self
     }
 
-    /// A credential in the query string (Scrapin): spans print [`redact_url`](crate::redact::redact_url), errors never
-    /// carry URLs, and the value is scrubbed from details.
+    /// A credential in the query string (Scrapin): spans print
+    /// [`redact_url`](crate::redact::redact_url), errors never carry URLs, and the value is
+    /// scrubbed from details.
     #[must_use]
     pub(crate) fn secret_query(mut self, name: &str, secret: &SecretString) -> Self {
         self.url
