@@ -17,13 +17,13 @@ use chrono::Duration;
 use clap::Args;
 use roster_app::App;
 use roster_app::operator::Directory;
+use roster_company::{Level, SampleBasis, SampleCompany, SamplePerson};
 use roster_domain::model::{Employment, Person, Squad, squad_key};
 use roster_domain::{
     AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, Slug, SquadId,
     SystemClock,
 };
-use roster_fakes::company::{Level, SampleBasis};
-use roster_fakes::{FakeProviders, SampleCompany, SamplePerson};
+use roster_fakes::FakeProviders;
 use roster_server::AppState;
 use roster_vault::{ExposeSecret, SecretKey};
 use serde::Serialize;

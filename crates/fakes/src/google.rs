@@ -1,6 +1,6 @@
 //! A strict fake of Google Workspace as Roster uses it: the OAuth token endpoint (service
 //! account JWT bearer and OIDC code exchange), the Admin SDK Directory users list, the
-//! Calendar `calendars.get` check, and OIDC sign-in (discovery, JWKS, authorize, userinfo).
+//! Calendar `calendars.get` check, and OIDC sign-in (discovery, JWKS, authorize).
 //!
 //! Owns Google's wire behaviour as docs/providers.md §3 and the discovery documents (copied to
 //! `spec/google/`) describe it. It must never read the wall clock (token lifetimes, JWT
@@ -9,8 +9,8 @@
 //! **URL layout.** One server plays several Google hosts; paths are the real ones:
 //! `/token` (oauth2.googleapis.com), `/admin/directory/v1/users` (admin.googleapis.com),
 //! `/calendar/v3/calendars/{id}` (www.googleapis.com), and for OIDC the issuer is the base URL
-//! itself: `/.well-known/openid-configuration`, `/o/oauth2/v2/auth`, `/oauth2/v3/certs`,
-//! `/v1/userinfo`.
+//! itself: `/.well-known/openid-configuration`, `/o/oauth2/v2/auth`, `/oauth2/v3/certs`.
+//! Discovery still names Google's `userinfo_endpoint`, which the fake does not serve.
 //!
 //! **Credentials.** The built-in service account ([`GoogleFake::service_account_key_json`])
 //! signs with the throwaway key in `keys/`; more can be registered. Following the demo rule,
@@ -34,25 +34,23 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::company::SampleCompany;
 use crate::faults::{Dialect, Probe, observe};
 use crate::keys::{SERVICE_ACCOUNT_PRIVATE_PEM, SERVICE_ACCOUNT_PUBLIC_PEM, Signer, random_token};
 use crate::serve::{Fake, SlidingWindow, bearer, first, lock, pairs, says_invalid};
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const TOKEN: &str = "google.token";
     pub const USERS: &str = "google.users";
-    pub const USER: &str = "google.user";
     pub const CALENDAR: &str = "google.calendar";
     pub const DISCOVERY: &str = "google.oidc.discovery";
     pub const JWKS: &str = "google.oidc.jwks";
     pub const AUTHORIZE: &str = "google.oidc.authorize";
-    pub const USERINFO: &str = "google.oidc.userinfo";
 }
 
 /// Directory API quota: 2,400 queries per minute per user per project
@@ -414,12 +412,10 @@ impl Dialect for GoogleState {
         Some(match route {
             "/token" => ops::TOKEN,
             "/admin/directory/v1/users" => ops::USERS,
-            "/admin/directory/v1/users/{key}" => ops::USER,
             "/calendar/v3/calendars/{id}" => ops::CALENDAR,
             "/.well-known/openid-configuration" => ops::DISCOVERY,
             "/oauth2/v3/certs" => ops::JWKS,
             "/o/oauth2/v2/auth" => ops::AUTHORIZE,
-            "/v1/userinfo" | "/oauth2/v3/userinfo" => ops::USERINFO,
             _ => return None,
         })
     }
@@ -467,13 +463,10 @@ impl Fake for GoogleState {
         Router::new()
             .route("/token", post(token))
             .route("/admin/directory/v1/users", get(directory::list_users))
-            .route("/admin/directory/v1/users/{key}", get(directory::get_user))
             .route("/calendar/v3/calendars/{id}", get(directory::get_calendar))
             .route("/.well-known/openid-configuration", get(oidc::discovery))
             .route("/oauth2/v3/certs", get(oidc::jwks))
             .route("/o/oauth2/v2/auth", get(oidc::authorize))
-            .route("/v1/userinfo", get(oidc::userinfo))
-            .route("/oauth2/v3/userinfo", get(oidc::userinfo))
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
             .with_state(state)
     }

@@ -6,7 +6,6 @@
     reason = "Err(Response) is the fakes' refusal idiom"
 )]
 
-pub mod company;
 pub mod faults;
 pub mod google;
 mod keys;
@@ -19,9 +18,9 @@ pub mod xero;
 
 use std::sync::Arc;
 
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 
-pub use company::{SampleCompany, SamplePerson, SampleSquad};
 pub use faults::{CallLog, Fault};
 
 /// The text of a provider's published spec copied under `crates/fakes/spec/` (`relative` as

@@ -1,4 +1,4 @@
-//! A strict fake of Remote.com's customer API: identity, company, employments and time off,
+//! A strict fake of Remote.com's customer API: identity, company and the employments listing,
 //! with Remote's token prefixes per environment and its per-company fixed rate window.
 //!
 //! Owns Remote's wire behaviour as docs/providers.md §5 describes it. One instance is one
@@ -20,25 +20,22 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Datelike, Days, NaiveTime, TimeDelta, Weekday};
+use chrono::{NaiveTime, TimeDelta};
+use roster_company::{SampleCompany, SamplePerson, fold_accents};
 use roster_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::company::{REFERENCE_DATE, SampleCompany, SamplePerson, fold_accents};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, FixedWindow, Revoked, Running, bearer, derived_uuid, first, lock, page_number, pairs,
     says_invalid,
 };
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const IDENTITY: &str = "remote.identity";
     pub const COMPANY: &str = "remote.company";
     pub const EMPLOYMENTS: &str = "remote.employments";
-    pub const EMPLOYMENT: &str = "remote.employment";
-    pub const TIMEOFF_TYPES: &str = "remote.timeoff_types";
-    pub const TIMEOFF: &str = "remote.timeoff";
 }
 
 /// Which Remote host an instance plays.
@@ -200,9 +197,6 @@ impl Dialect for RemoteState {
             "/v1/identity/current" => ops::IDENTITY,
             "/v1/companies/{id}" => ops::COMPANY,
             "/v1/employments" => ops::EMPLOYMENTS,
-            "/v1/employments/{id}" => ops::EMPLOYMENT,
-            "/v1/timeoff/types" => ops::TIMEOFF_TYPES,
-            "/v1/timeoff" => ops::TIMEOFF,
             _ => return None,
         })
     }
@@ -238,9 +232,6 @@ impl Fake for RemoteState {
             .route("/v1/identity/current", get(identity))
             .route("/v1/companies/{id}", get(company))
             .route("/v1/employments", get(list_employments))
-            .route("/v1/employments/{id}", get(get_employment))
-            .route("/v1/timeoff/types", get(timeoff_types))
-            .route("/v1/timeoff", get(list_timeoff))
             .route_layer(from_fn_with_state(state.clone(), gate))
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
             .with_state(state)
@@ -485,134 +476,4 @@ async fn list_employments(
     Ok(paged("employments", page, matching, |p| {
         minimal_employment(&state, p)
     }))
-}
-
-async fn get_employment(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
-    let Some(p) =
-        remote_people(&state).find(|p| p.remote_employment_id.as_deref() == Some(id.as_str()))
-    else {
-        return message(StatusCode::NOT_FOUND, "Employment not found");
-    };
-    let mut employment = minimal_employment(&state, p);
-    employment["termination_date"] = json!(p.termination_date.map(|d| d.to_string()));
-    employment["provisional_start_date"] = json!(p.start_date.to_string());
-    employment["company_id"] = json!(state.company.remote_company_id);
-    employment["created_at"] = json!(iso_midnight(p.start_date));
-    employment["updated_at"] = json!(p.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    (
-        StatusCode::OK,
-        axum::Json(json!({ "data": { "employment": employment } })),
-    )
-        .into_response()
-}
-
-/// `GET /v1/timeoff/types?type=full_time|contractor`.
-async fn timeoff_types(RawQuery(query): RawQuery) -> Response {
-    let q = pairs(query.as_deref().unwrap_or_default());
-    let names: &[(&str, &str)] = match first(&q, "type").unwrap_or("full_time") {
-        "full_time" => &[
-            ("paid_time_off", "Paid time off"),
-            ("sick_leave", "Sick leave"),
-            ("public_holiday", "Public holiday"),
-            ("unpaid_leave", "Unpaid leave"),
-            ("parental_leave", "Parental leave"),
-            ("bereavement", "Bereavement"),
-        ],
-        "contractor" => &[("time_off", "Time off")],
-        _ => return unprocessable("type", "is invalid"),
-    };
-    let types: Vec<Value> = names
-        .iter()
-        .map(|(n, d)| json!({ "name": n, "description": d }))
-        .collect();
-    (
-        StatusCode::OK,
-        axum::Json(json!({ "data": { "timeoff_types": types } })),
-    )
-        .into_response()
-}
-
-/// One leave request: the `k`th of `p`, starting `offset` days after the reference date (plus
-/// a per-person stagger) and lasting `days`.
-struct Leave<'a> {
-    p: &'a SamplePerson,
-    k: usize,
-    offset: u64,
-    days: u64,
-    status: &'static str,
-    kind: &'static str,
-}
-
-/// Two deterministic leave requests per active EOR employee around the reference date.
-fn leaves(state: &RemoteState) -> impl Iterator<Item = Leave<'_>> {
-    remote_people(state).filter(|p| p.is_active).flat_map(|p| {
-        [
-            (7u64, 3u64, "approved", "paid_time_off"),
-            (30, 1, "requested", "sick_leave"),
-        ]
-        .into_iter()
-        .enumerate()
-        .map(move |(k, (offset, days, status, kind))| Leave {
-            p,
-            k,
-            offset,
-            days,
-            status,
-            kind,
-        })
-    })
-}
-
-/// A `Timeoff` record.
-fn timeoff(state: &RemoteState, leave: &Leave<'_>) -> Value {
-    let Leave {
-        p,
-        k,
-        offset,
-        days,
-        status,
-        kind,
-    } = *leave;
-    let start = next_weekday(REFERENCE_DATE + Days::new(offset + (p.index % 5) as u64));
-    let end = start + Days::new(days - 1);
-    let day_list: Vec<Value> = (0..days)
-        .map(|d| json!({ "day": (start + Days::new(d)).to_string(), "hours": 8 }))
-        .collect();
-    json!({
-        "id": derived_id(state, &format!("timeoff:{}:{k}", p.index)),
-        "employment_id": p.remote_employment_id,
-        "start_date": start.to_string(),
-        "end_date": end.to_string(),
-        "status": status,
-        "timeoff_type": kind,
-        "timeoff_days": day_list,
-        "total_minutes": days * 8 * 60,
-        "timezone": "Etc/UTC",
-    })
-}
-
-fn next_weekday(d: chrono::NaiveDate) -> chrono::NaiveDate {
-    match d.weekday() {
-        Weekday::Sat => d + Days::new(2),
-        Weekday::Sun => d + Days::new(1),
-        _ => d,
-    }
-}
-
-async fn list_timeoff(
-    State(state): State<Arc<RemoteState>>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Response> {
-    let q = pairs(query.as_deref().unwrap_or_default());
-    let page = parse_page(&q)?;
-    let employment = first(&q, "employment_id");
-    let status = first(&q, "status");
-    let kind = first(&q, "timeoff_type");
-    let matching = || {
-        leaves(&state)
-            .filter(|l| employment.is_none_or(|e| l.p.remote_employment_id.as_deref() == Some(e)))
-            .filter(|l| status.is_none_or(|s| l.status == s))
-            .filter(|l| kind.is_none_or(|k| l.kind == k))
-    };
-    Ok(paged("timeoffs", page, matching, |l| timeoff(&state, &l)))
 }

@@ -7,7 +7,7 @@
 //! never read the wall clock (windows run on the injected `Clock`).
 //!
 //! **URL layout.** [`ScrapinFake::base_url`] stands in for `https://api.scrapin.io`; paths are
-//! `/v1/enrichment/profile` (and the legacy `/enrichment/profile`) and `/v1/alerts/url`.
+//! `/v1/enrichment/profile` and `/v1/alerts/url`.
 //!
 //! **Profiles.** Every sample person with a `linkedin_url` has a profile; any other URL is 404.
 
@@ -21,16 +21,16 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
+use roster_company::{SampleCompany, SamplePerson};
 use roster_domain::Clock;
 use serde_json::{Value, json};
 
-use crate::company::{SampleCompany, SamplePerson};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, digest_hex, first, lock, pairs, retry_after_secs, says_invalid,
 };
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const PROFILE: &str = "scrapin.profile";
     pub const ALERTS_URL: &str = "scrapin.alerts_url";
@@ -156,7 +156,7 @@ impl Dialect for ScrapinState {
 
     fn operation(&self, _method: &Method, route: &str) -> Option<&'static str> {
         Some(match route {
-            "/v1/enrichment/profile" | "/enrichment/profile" => ops::PROFILE,
+            "/v1/enrichment/profile" => ops::PROFILE,
             "/v1/alerts/url" => ops::ALERTS_URL,
             _ => return None,
         })
@@ -185,7 +185,6 @@ impl Fake for ScrapinState {
     fn router(state: Arc<Self>) -> Router {
         Router::new()
             .route("/v1/enrichment/profile", get(profile))
-            .route("/enrichment/profile", get(profile))
             .route("/v1/alerts/url", get(get_alert_url).post(set_alert_url))
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
             .with_state(state)

@@ -94,7 +94,7 @@ macro_rules! fake_handle {
         impl $name {
             /// Starts the fake with the provider's published limits.
             pub async fn start(
-                company: ::std::sync::Arc<$crate::company::SampleCompany>,
+                company: ::std::sync::Arc<::roster_company::SampleCompany>,
                 clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
             ) -> ::std::io::Result<Self> {
                 Self::start_with(company, clock, <$limits>::default()).await
@@ -102,7 +102,7 @@ macro_rules! fake_handle {
 
             /// Starts the fake with `limits` (tests lower them to reach a limit quickly).
             pub async fn start_with(
-                company: ::std::sync::Arc<$crate::company::SampleCompany>,
+                company: ::std::sync::Arc<::roster_company::SampleCompany>,
                 clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
                 limits: $limits,
             ) -> ::std::io::Result<Self> {

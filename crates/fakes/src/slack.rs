@@ -1,5 +1,5 @@
 //! A strict fake of the Slack Web API methods Roster calls: `auth.test`,
-//! `conversations.info`, `chat.postMessage`, `users.lookupByEmail`, `users.list`.
+//! `conversations.info` and `chat.postMessage`.
 //!
 //! Owns Slack's wire behaviour as docs/providers.md §4 describes it: every failure but throttling
 //! is HTTP 200 with `{"ok":false,"error":…}`, bot tokens start with `xoxb-`, rate limits are
@@ -11,37 +11,35 @@
 //! `chat.postMessage`, Slack's rule for write methods).
 //!
 //! **Workspace.** Channels are fixed ([`channels`]): the bot is in `#general`, `#people-ops`
-//! and the private `#leadership`, not in `#random`; `#old-announcements` is archived. Users
-//! are the sample people with a work email (leavers `deleted: true`), Slackbot and the bot.
+//! and the private `#leadership`, not in `#random`; `#old-announcements` is archived.
+
+mod call;
+mod methods;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde_json::{Map, Value, json};
 
-use crate::company::{SampleCompany, SamplePerson};
+use self::call::Call;
+use self::methods::{auth_test, chat_post_message, conversations_info};
 use crate::faults::{Dialect, Probe, Refused, observe};
-use crate::serve::{
-    Fake, Revoked, SlidingWindow, bearer, first, lock, pairs, retry_after_secs, says_invalid,
-};
+use crate::serve::{Fake, Revoked, SlidingWindow, lock, retry_after_secs, says_invalid};
 
-/// Operation names for [`CallLog`] and [`Fault`]: `slack.` and the method name.
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault): `slack.` and
+/// the method name.
 pub mod ops {
     pub const AUTH_TEST: &str = "slack.auth.test";
     pub const CONVERSATIONS_INFO: &str = "slack.conversations.info";
     pub const CHAT_POST_MESSAGE: &str = "slack.chat.postMessage";
-    pub const USERS_LOOKUP_BY_EMAIL: &str = "slack.users.lookupByEmail";
-    pub const USERS_LIST: &str = "slack.users.list";
 }
 
 /// The fixed channels of the fake workspace.
@@ -56,12 +54,11 @@ pub mod channels {
     pub const OLD_ANNOUNCEMENTS: &str = "C0R05TOLD5";
 }
 
-/// Per-method limits per minute (<https://api.slack.com/docs/rate-limits>): Tier 2 20+, Tier 3
-/// 50+. `auth.test` is "hundreds per minute"; `chat.postMessage` is about one per second per
-/// channel with bursts allowed, modelled as 60 a minute per channel.
+/// Per-method limits per minute (<https://api.slack.com/docs/rate-limits>): Tier 3 50+
+/// (`conversations.info`). `auth.test` is "hundreds per minute"; `chat.postMessage` is about
+/// one per second per channel with bursts allowed, modelled as 60 a minute per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    pub tier2_per_minute: u32,
     pub tier3_per_minute: u32,
     pub auth_test_per_minute: u32,
     pub post_message_per_channel_per_minute: u32,
@@ -70,7 +67,6 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            tier2_per_minute: 20,
             tier3_per_minute: 50,
             auth_test_per_minute: 600,
             post_message_per_channel_per_minute: 60,
@@ -88,8 +84,6 @@ pub const DEFAULT_SCOPES: &[&str] = &[
 ];
 const BOT_USER_ID: &str = "U0R05TERBOT";
 const BOT_ID: &str = "B0R05TERBOT";
-/// `users.list` answers at most this many members per page.
-const MAX_LIMIT: usize = 1_000;
 /// Slack's `msg_too_long` threshold for `text`.
 const MAX_TEXT: usize = 40_000;
 
@@ -229,27 +223,8 @@ impl Dialect for SlackState {
             "/api/auth.test" => ops::AUTH_TEST,
             "/api/conversations.info" => ops::CONVERSATIONS_INFO,
             "/api/chat.postMessage" => ops::CHAT_POST_MESSAGE,
-            "/api/users.lookupByEmail" => ops::USERS_LOOKUP_BY_EMAIL,
-            "/api/users.list" => ops::USERS_LIST,
             _ => return None,
         })
-    }
-
-    fn page(&self, operation: &str, query: &str) -> u32 {
-        if operation != ops::USERS_LIST {
-            return 1;
-        }
-        let q = pairs(query);
-        let limit = first(&q, "limit")
-            .and_then(|l| l.parse::<usize>().ok())
-            .filter(|l| *l > 0)
-            .unwrap_or(MAX_LIMIT)
-            .min(MAX_LIMIT);
-        let start = first(&q, "cursor")
-            .filter(|c| !c.is_empty())
-            .and_then(|c| cursor_start(&members(self), c))
-            .unwrap_or(0);
-        (start / limit + 1) as u32
     }
 
     fn error(&self, _operation: &str, status: StatusCode) -> Response {
@@ -294,8 +269,6 @@ impl Fake for SlackState {
             .route("/api/auth.test", any(auth_test))
             .route("/api/conversations.info", any(conversations_info))
             .route("/api/chat.postMessage", any(chat_post_message))
-            .route("/api/users.lookupByEmail", any(users_lookup_by_email))
-            .route("/api/users.list", any(users_list))
             .route(
                 "/api/{method}",
                 any(|| async { slack_error("unknown_method") }),
@@ -308,66 +281,6 @@ impl Fake for SlackState {
     fn set_limits(&self, limits: Limits) {
         *lock(&self.limits) = limits;
         lock(&self.windows).clear();
-    }
-}
-
-/// A call's arguments and token, read the way Slack reads them.
-struct Call {
-    token: Option<String>,
-    args: Map<String, Value>,
-    missing_charset: bool,
-}
-
-/// Query and form arguments for every method; a JSON body only where `json_allowed` (Slack
-/// takes JSON for write methods). The token comes from `Authorization: Bearer` or a `token`
-/// form field, never from the query string (no longer accepted for new apps).
-async fn read_call(request: Request, json_allowed: bool) -> Call {
-    let (parts, body) = request.into_parts();
-    let mut args = Map::new();
-    for (k, v) in pairs(parts.uri.query().unwrap_or_default()) {
-        args.insert(k, json!(v));
-    }
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let mut token = bearer(&parts.headers).map(str::to_owned);
-    let mut missing_charset = false;
-    if content_type.starts_with("application/json") {
-        if json_allowed {
-            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&bytes) {
-                args.extend(map);
-            }
-        }
-        missing_charset = !content_type.contains("charset");
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        for (k, v) in pairs(&String::from_utf8_lossy(&bytes)) {
-            if k == "token" {
-                token.get_or_insert(v);
-            } else {
-                args.insert(k, json!(v));
-            }
-        }
-    }
-    Call {
-        token,
-        args,
-        missing_charset,
-    }
-}
-
-impl Call {
-    fn arg(&self, name: &str) -> Option<String> {
-        match self.args.get(name)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Null => None,
-            other => Some(other.to_string()),
-        }
     }
 }
 
@@ -452,382 +365,4 @@ fn with_scopes(mut response: Response, scopes: &[String]) -> Response {
         response.headers_mut().insert("x-oauth-scopes", v);
     }
     response
-}
-
-async fn auth_test(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let scopes = match state.authorize(&call, &[]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).auth_test_per_minute;
-    if let Err(limited) = state.throttle("auth.test", limit) {
-        return limited;
-    }
-    let body = json!({
-        "url": format!("https://{}.slack.com/", state.team_domain()),
-        "team": state.company.name,
-        "user": "roster",
-        "team_id": state.company.slack_team_id,
-        "user_id": BOT_USER_ID,
-        "bot_id": BOT_ID,
-        "is_enterprise_install": false,
-    });
-    with_scopes(ok(body, None), &scopes)
-}
-
-fn find_channel(reference: &str) -> Option<&'static SlackChannel> {
-    let name = reference.trim_start_matches('#');
-    CHANNELS
-        .iter()
-        .find(|c| c.id == reference || c.name == name)
-}
-
-fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> Value {
-    let created = crate::company::REFERENCE_DATE
-        .and_hms_opt(9, 0, 0)
-        .map_or(0, |d| d.and_utc().timestamp())
-        - 86_400 * 900;
-    let mut channel = json!({
-        "id": c.id,
-        "name": c.name,
-        "is_channel": !c.is_private,
-        "is_group": c.is_private,
-        "is_im": false,
-        "is_mpim": false,
-        "is_private": c.is_private,
-        "is_archived": c.is_archived,
-        "is_general": c.id == channels::GENERAL,
-        "is_member": c.is_member,
-        "is_shared": false,
-        "is_ext_shared": false,
-        "is_org_shared": false,
-        "created": created,
-        "creator": state.company.ceo().slack_user_id,
-        "name_normalized": c.name,
-        "topic": { "value": "", "creator": "", "last_set": 0 },
-        "purpose": { "value": "", "creator": "", "last_set": 0 },
-    });
-    if with_members {
-        channel["num_members"] = json!(
-            state
-                .company
-                .people
-                .iter()
-                .filter(|p| p.slack_user_id.is_some() && p.is_active)
-                .count()
-        );
-    }
-    channel
-}
-
-async fn conversations_info(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let reference = call.arg("channel").unwrap_or_default();
-    let channel = find_channel(&reference).filter(|c| c.id == reference);
-    let needed: &[&str] = if channel.is_some_and(|c| c.is_private) {
-        &["groups:read"]
-    } else {
-        &["channels:read"]
-    };
-    let scopes = match state.authorize(&call, needed) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).tier3_per_minute;
-    if let Err(limited) = state.throttle("conversations.info", limit) {
-        return limited;
-    }
-    // A private channel the bot is not in is indistinguishable from a missing one.
-    let Some(channel) = channel.filter(|c| !c.is_private || c.is_member) else {
-        return slack_error("channel_not_found");
-    };
-    let with_members = call
-        .arg("include_num_members")
-        .is_some_and(|v| v == "true" || v == "1");
-    with_scopes(
-        ok(
-            json!({ "channel": channel_object(&state, channel, with_members) }),
-            None,
-        ),
-        &scopes,
-    )
-}
-
-async fn chat_post_message(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, true).await;
-    let scopes = match state.authorize(&call, &["chat:write"]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let reference = call.arg("channel").unwrap_or_default();
-    let limit = lock(&state.limits).post_message_per_channel_per_minute;
-    if let Err(limited) = state.throttle(&format!("chat.postMessage:{reference}"), limit) {
-        return limited;
-    }
-    let Some(channel) = find_channel(&reference).filter(|c| !c.is_private || c.is_member) else {
-        return slack_error("channel_not_found");
-    };
-    let text = call.arg("text").filter(|t| !t.is_empty());
-    let blocks = match call.args.get("blocks") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(raw)) => match serde_json::from_str::<Value>(raw) {
-            Ok(v @ Value::Array(_)) => Some(v),
-            _ => return slack_error("invalid_blocks"),
-        },
-        Some(v @ Value::Array(_)) => Some(v.clone()),
-        Some(_) => return slack_error("invalid_blocks"),
-    };
-    if text.is_none() && blocks.is_none() && call.arg("attachments").is_none() {
-        return slack_error("no_text");
-    }
-    if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
-        return slack_error("msg_too_long");
-    }
-    if channel.is_archived {
-        return slack_error("is_archived");
-    }
-    if !channel.is_member {
-        return slack_error("not_in_channel");
-    }
-    let ts = {
-        let mut messages = lock(&state.messages);
-        let ts = format!("{}.{:06}", state.now().timestamp(), messages.len() + 1);
-        messages.push(PostedMessage {
-            channel: channel.id.to_owned(),
-            text: text.clone(),
-            blocks: blocks.clone(),
-            thread_ts: call.arg("thread_ts"),
-            ts: ts.clone(),
-        });
-        ts
-    };
-    let mut message = json!({
-        "type": "message",
-        "subtype": "bot_message",
-        "text": text.unwrap_or_default(),
-        "user": BOT_USER_ID,
-        "bot_id": BOT_ID,
-        "ts": ts,
-        "team": state.company.slack_team_id,
-    });
-    if let Some(b) = blocks {
-        message["blocks"] = b;
-    }
-    if let Some(thread) = call.arg("thread_ts") {
-        message["thread_ts"] = json!(thread);
-    }
-    let warning = call.missing_charset.then_some("missing_charset");
-    with_scopes(
-        ok(
-            json!({ "channel": channel.id, "ts": ts, "message": message }),
-            warning,
-        ),
-        &scopes,
-    )
-}
-
-/// A workspace member: Slackbot, the Roster bot, or a sample person.
-enum Member<'a> {
-    Slackbot,
-    Bot,
-    Person(&'a SamplePerson),
-}
-
-fn members(state: &SlackState) -> Vec<Member<'_>> {
-    let people = state
-        .company
-        .people
-        .iter()
-        .filter(|p| p.slack_user_id.is_some() && p.email.is_some())
-        .map(Member::Person);
-    [Member::Slackbot, Member::Bot]
-        .into_iter()
-        .chain(people)
-        .collect()
-}
-
-impl Member<'_> {
-    fn id(&self) -> &str {
-        match self {
-            Member::Slackbot => "USLACKBOT",
-            Member::Bot => BOT_USER_ID,
-            Member::Person(p) => p.slack_user_id.as_deref().unwrap_or_default(),
-        }
-    }
-
-    fn names(&self) -> Names {
-        match self {
-            Member::Slackbot => Names {
-                handle: "slackbot".into(),
-                real_name: "Slackbot".into(),
-                display: "Slackbot".into(),
-                ..Names::default()
-            },
-            Member::Bot => Names {
-                handle: "roster".into(),
-                real_name: "Roster".into(),
-                ..Names::default()
-            },
-            Member::Person(p) => Names {
-                handle: p
-                    .email
-                    .as_deref()
-                    .and_then(|e| e.split('@').next())
-                    .unwrap_or_default()
-                    .to_owned(),
-                real_name: p.display_name(),
-                display: p.preferred_name.clone().unwrap_or_default(),
-                first: p
-                    .preferred_name
-                    .clone()
-                    .unwrap_or_else(|| p.first_name.clone()),
-                last: p.last_name.clone(),
-                title: p.title.clone(),
-                email: p.email.clone(),
-            },
-        }
-    }
-
-    fn object(&self, state: &SlackState) -> Value {
-        let team = &state.company.slack_team_id;
-        let names = self.names();
-        let person = match self {
-            Member::Person(p) => Some(*p),
-            _ => None,
-        };
-        let mut profile = json!({
-            "title": names.title,
-            "phone": "",
-            "real_name": names.real_name,
-            "real_name_normalized": crate::company::fold_accents(&names.real_name),
-            "display_name": names.display,
-            "display_name_normalized": crate::company::fold_accents(&names.display),
-            "first_name": names.first,
-            "last_name": names.last,
-            "status_text": "",
-            "status_emoji": "",
-            "image_192": format!("https://avatars.slack-edge.test/{}_192.png", self.id()),
-            "team": team,
-        });
-        if let Some(e) = &names.email {
-            profile["email"] = json!(e);
-        }
-        json!({
-            "id": self.id(),
-            "team_id": team,
-            "name": names.handle,
-            "deleted": person.is_some_and(|p| p.is_leaver),
-            "color": "9f69e7",
-            "real_name": names.real_name,
-            "tz": "Australia/Sydney",
-            "tz_label": "Australian Eastern Daylight Time",
-            "tz_offset": 39_600,
-            "profile": profile,
-            "is_admin": person.is_some_and(|p| p.is_google_admin),
-            "is_owner": person.is_some_and(|p| p.index == 0),
-            "is_primary_owner": person.is_some_and(|p| p.index == 0),
-            "is_restricted": false,
-            "is_ultra_restricted": false,
-            "is_bot": matches!(self, Member::Bot),
-            "is_app_user": false,
-            "updated": person.map_or(0, |p| p.updated_at.timestamp()),
-            "is_email_confirmed": person.is_some(),
-        })
-    }
-}
-
-/// The names a member shows in `users.list`.
-#[derive(Default)]
-struct Names {
-    handle: String,
-    real_name: String,
-    display: String,
-    first: String,
-    last: String,
-    title: String,
-    email: Option<String>,
-}
-
-async fn users_lookup_by_email(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let scopes = match state.authorize(&call, &["users:read.email"]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).tier3_per_minute;
-    if let Err(limited) = state.throttle("users.lookupByEmail", limit) {
-        return limited;
-    }
-    let Some(email) = call.arg("email").filter(|e| !e.is_empty()) else {
-        return slack_error("invalid_arguments");
-    };
-    let found = state.company.people.iter().find(|p| {
-        p.slack_user_id.is_some()
-            && p.is_active
-            && p.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(&email))
-    });
-    match found {
-        Some(p) => with_scopes(
-            ok(json!({ "user": Member::Person(p).object(&state) }), None),
-            &scopes,
-        ),
-        None => slack_error("users_not_found"),
-    }
-}
-
-/// Slack cursors look like base64 of `user:<id>` (docs/providers.md §4 example `dXNlcjpVMEc5V0ZYTlo=`).
-fn cursor_for(id: &str) -> String {
-    STANDARD.encode(format!("user:{id}"))
-}
-
-fn cursor_start(members: &[Member<'_>], cursor: &str) -> Option<usize> {
-    let raw = String::from_utf8(STANDARD.decode(cursor).ok()?).ok()?;
-    let id = raw.strip_prefix("user:")?;
-    members.iter().position(|m| m.id() == id)
-}
-
-async fn users_list(State(state): State<Arc<SlackState>>, request: Request) -> Response {
-    let call = read_call(request, false).await;
-    let scopes = match state.authorize(&call, &["users:read"]) {
-        Ok(s) => s,
-        Err(refusal) => return refusal,
-    };
-    let limit = lock(&state.limits).tier2_per_minute;
-    if let Err(limited) = state.throttle("users.list", limit) {
-        return limited;
-    }
-    let all = members(&state);
-    let limit = match call.arg("limit").map(|l| l.parse::<usize>()) {
-        None | Some(Ok(0)) if all.len() > MAX_LIMIT => return slack_error("limit_required"),
-        None | Some(Ok(0)) => MAX_LIMIT,
-        Some(Ok(n)) => n.min(MAX_LIMIT),
-        Some(Err(_)) => return slack_error("invalid_arguments"),
-    };
-    let start = match call.arg("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(cursor) => match cursor_start(&all, &cursor) {
-            Some(i) => i,
-            None => return slack_error("invalid_cursor"),
-        },
-    };
-    let page: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|m| m.object(&state))
-        .collect();
-    // The last page ends with an empty next_cursor.
-    let next = all
-        .get(start + limit)
-        .map(|m| cursor_for(m.id()))
-        .unwrap_or_default();
-    let body = json!({
-        "members": page,
-        "cache_ts": state.now().timestamp(),
-        "response_metadata": { "next_cursor": next },
-    });
-    with_scopes(ok(body, None), &scopes)
 }

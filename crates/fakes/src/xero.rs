@@ -23,16 +23,16 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, TimeDelta, Utc};
+use roster_company::SampleCompany;
 use roster_domain::Clock;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::company::SampleCompany;
 use crate::faults::{Admission, Dialect, Probe, observe};
 use crate::keys::Signer;
 use crate::serve::{Fake, SlidingWindow, lock, page_number};
 
-/// Operation names for [`CallLog`] and [`Fault`].
+/// Operation names for [`CallLog`](crate::CallLog) and [`Fault`](crate::Fault).
 pub mod ops {
     pub const AUTHORIZE: &str = "xero.authorize";
     pub const TOKEN: &str = "xero.token";
@@ -42,7 +42,6 @@ pub mod ops {
     pub const EMPLOYEES: &str = "xero.employees";
     pub const EMPLOYEE: &str = "xero.employee";
     pub const SUPERFUNDS: &str = "xero.superfunds";
-    pub const SUPERFUND: &str = "xero.superfund";
 }
 
 /// Xero's published limits (<https://developer.xero.com/faq/limits>). Tests may lower them.
@@ -297,7 +296,6 @@ impl Dialect for XeroState {
             (_, "/payroll.xro/1.0/Employees") => ops::EMPLOYEES,
             (_, "/payroll.xro/1.0/Employees/{id}") => ops::EMPLOYEE,
             (_, "/payroll.xro/1.0/Superfunds") => ops::SUPERFUNDS,
-            (_, "/payroll.xro/1.0/Superfunds/{id}") => ops::SUPERFUND,
             _ => return None,
         })
     }
@@ -369,10 +367,6 @@ impl Fake for XeroState {
                 get(payroll::get_employee),
             )
             .route("/payroll.xro/1.0/Superfunds", get(payroll::list_superfunds))
-            .route(
-                "/payroll.xro/1.0/Superfunds/{id}",
-                get(payroll::get_superfund),
-            )
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>));
         Router::new()
             .route("/identity/connect/authorize", get(oauth::authorize))

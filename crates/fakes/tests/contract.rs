@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
+use roster_company::SampleCompany;
 use roster_domain::ManualClock;
-use roster_fakes::SampleCompany;
 use roster_fakes::google::{GoogleFake, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER_READONLY};
 use roster_fakes::xero::XeroFake;
 use serde_json::Value;
@@ -302,13 +302,6 @@ async fn xero_employees_superfunds_and_connections_fit_the_published_spec() {
     assert!(checked >= 10, "only {checked} detail records checked");
     let funds = xero_get(&fake, &tokens.access_token, "/Superfunds").await;
     errors.extend(check_payroll(&payroll, "/Superfunds", &funds));
-    let one = xero_get(
-        &fake,
-        &tokens.access_token,
-        &format!("/Superfunds/{}", company.super_funds[0].id),
-    )
-    .await;
-    errors.extend(check_payroll(&payroll, "/Superfunds/{SuperFundID}", &one));
 
     let identity = load_yaml("xero/xero-identity.yaml");
     let connections: Value = get_json(
@@ -474,16 +467,6 @@ async fn google_users_list_and_calendar_fit_the_discovery_documents() {
         }
     }
     assert!(users > 250);
-    let one: Value = get_json(
-        format!(
-            "{}/users/{}",
-            fake.directory_url(),
-            admin.as_deref().unwrap()
-        ),
-        &token,
-    )
-    .await;
-    validator.check(&one, &serde_json::json!({ "$ref": "User" }), "users.get");
     let mut errors = validator.errors;
 
     let calendar = load_json("google/calendar-v3.json");

@@ -16,9 +16,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use roster_company::SampleCompany;
 use roster_domain::Email;
 use roster_domain::{Clock, ManualClock};
-use roster_fakes::SampleCompany;
 use roster_fakes::google::GoogleFake;
 use roster_fakes::productive::ProductiveFake;
 use roster_fakes::remote::RemoteFake;

@@ -1,4 +1,4 @@
-//! Admin SDK Directory `users.list` / `users.get` and Calendar `calendars.get`.
+//! Admin SDK Directory `users.list` and Calendar `calendars.get`.
 //!
 //! Owns rendering people as Directory `User` resources (schema in
 //! `spec/google/admin-directory_v1.json`) and calendars as `Calendar`. It must never emit a key
@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveTime, Utc};
+use roster_company::SamplePerson;
 use serde_json::{Map, Value, json};
 
 use super::{
     GoogleState, Grant, SCOPE_CALENDAR, SCOPE_CALENDAR_READONLY, SCOPE_DIRECTORY_USER,
     SCOPE_DIRECTORY_USER_READONLY, Token, google_error,
 };
-use crate::company::SamplePerson;
 use crate::serve::{first, pairs};
 
 /// `maxResults` default and maximum (discovery document, `users.list`).
@@ -222,7 +222,7 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
             }
         }
         Account::Kiosk => {
-            let created = crate::company::REFERENCE_DATE
+            let created = roster_company::REFERENCE_DATE
                 .and_time(NaiveTime::MIN)
                 .and_utc();
             user.insert("creationTime".into(), json!(rfc3339(created)));
@@ -367,25 +367,6 @@ fn parse_query(query: &str) -> Result<Vec<Term>, Response> {
             }
         })
         .collect()
-}
-
-/// `GET /admin/directory/v1/users/{userKey}`: by primary email or id.
-pub(crate) async fn get_user(
-    State(state): State<Arc<GoogleState>>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> Response {
-    if let Err(refusal) = directory_caller(&state, &headers) {
-        return refusal;
-    }
-    match accounts(&state)
-        .find(|a| a.email(&state).eq_ignore_ascii_case(&key) || a.id(&state) == key)
-    {
-        Some(account) => {
-            (StatusCode::OK, axum::Json(user_resource(&state, &account))).into_response()
-        }
-        None => not_found("Resource Not Found: userKey"),
-    }
 }
 
 /// `GET /calendar/v3/calendars/{calendarId}`.

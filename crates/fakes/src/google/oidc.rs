@@ -1,5 +1,5 @@
 //! Google as an OpenID Connect provider: discovery, JWKS, authorize with PKCE (auto-consent
-//! for a chosen sample person), the code exchange, and userinfo.
+//! for a chosen sample person) and the code exchange.
 //!
 //! Owns sign-in only. It must never sign an id_token for someone outside the company's
 //! Google accounts, and never mint one without the `hd` claim: Roster checks `hd` from the
@@ -16,7 +16,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{ACCESS_TOKEN_LIFETIME, GoogleState, Grant, token_error, unauthenticated};
+use super::{ACCESS_TOKEN_LIFETIME, GoogleState, Grant, token_error};
 use crate::keys::{PROVIDER_JWK_E, PROVIDER_JWK_N, PROVIDER_KID, random_token};
 use crate::serve::{basic, first, lock, pairs, says_invalid};
 
@@ -277,31 +277,6 @@ pub(crate) fn exchange_code(
         "scope": pending.scopes.join(" "),
         "token_type": "Bearer",
         "id_token": id_token,
-    });
-    (StatusCode::OK, axum::Json(body)).into_response()
-}
-
-/// `GET /v1/userinfo` with a sign-in access token.
-pub(crate) async fn userinfo(
-    State(state): State<Arc<GoogleState>>,
-    headers: HeaderMap,
-) -> Response {
-    let token = match state.token(&headers) {
-        Ok(t) => t,
-        Err(refusal) => return refusal,
-    };
-    let Grant::User { person } = token.grant else {
-        return unauthenticated(false);
-    };
-    let p = &state.company.people[person];
-    let body = json!({
-        "sub": p.google_id,
-        "name": p.display_name(),
-        "given_name": p.preferred_name.as_deref().unwrap_or(&p.first_name),
-        "family_name": p.last_name,
-        "email": p.email,
-        "email_verified": true,
-        "hd": state.company.domain,
     });
     (StatusCode::OK, axum::Json(body)).into_response()
 }

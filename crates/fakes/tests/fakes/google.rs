@@ -121,7 +121,7 @@ async fn service_account_jwt_buys_a_token_that_lists_every_user_page_by_page() {
     let report = company
         .people
         .iter()
-        .find(|p| p.google_id.is_some() && p.level == roster_fakes::company::Level::Staff)
+        .find(|p| p.google_id.is_some() && p.level == roster_company::Level::Staff)
         .unwrap();
     let row = seen
         .iter()
@@ -507,13 +507,6 @@ async fn oidc_sign_in_returns_a_verifiable_id_token_for_the_hinted_person() {
     assert_eq!(claims["sub"], person.google_id.as_deref().unwrap());
     let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), jwks["keys"][0]["kid"].as_str());
-    let me: Value = fetch_json(
-        http()
-            .get(discovery["userinfo_endpoint"].as_str().unwrap())
-            .bearer_auth(tokens["access_token"].as_str().unwrap()),
-    )
-    .await;
-    assert_eq!(me["email"], person.email.as_deref().unwrap());
 }
 
 #[tokio::test]

@@ -124,19 +124,20 @@ async fn manager_is_only_visible_with_include() {
     let report = company
         .people
         .iter()
-        .find(|p| p.level == roster_fakes::company::Level::Staff && !p.is_leaver)
+        .find(|p| p.level == roster_company::Level::Staff && !p.is_leaver)
         .unwrap();
     let manager = &company.people[report.manager.unwrap()];
     let id = report.productive_id.as_deref().unwrap();
 
-    let plain: Value = get_json(&fake, &format!("people/{id}")).await;
+    let plain: Value = get_json(&fake, &format!("people?filter[id]={id}")).await;
     assert_eq!(
-        plain["data"]["relationships"]["manager"],
+        plain["data"][0]["relationships"]["manager"],
         serde_json::json!({"meta": {"included": false}})
     );
-    let with: Value = get_json(&fake, &format!("people/{id}?include=manager")).await;
+    assert!(plain.get("included").is_none());
+    let with: Value = get_json(&fake, &format!("people?filter[id]={id}&include=manager")).await;
     assert_eq!(
-        with["data"]["relationships"]["manager"]["data"]["id"],
+        with["data"][0]["relationships"]["manager"]["data"]["id"],
         manager.productive_id.as_deref().unwrap()
     );
     assert_eq!(
@@ -201,10 +202,6 @@ async fn teams_and_memberships_are_the_squads() {
     assert_eq!(by_team["meta"]["total_count"], expected.len());
     let orgs: Value = get_json(&fake, "organizations").await;
     assert_eq!(orgs["data"][0]["attributes"]["name"], company.name.as_str());
-    assert_eq!(
-        status(&fake, "organization_memberships").await,
-        StatusCode::OK
-    );
 }
 
 #[tokio::test]
@@ -244,22 +241,6 @@ async fn token_and_organization_headers_are_checked() {
         status(&fake, "organizations").await,
         StatusCode::UNAUTHORIZED
     );
-}
-
-#[tokio::test]
-async fn writes_without_the_json_api_content_type_are_415() {
-    let (_, clock) = clock();
-    let fake = ProductiveFake::start(company(), clock).await.unwrap();
-    let response = http()
-        .post(format!("{}/people", fake.api_url()))
-        .header("x-auth-token", TOKEN)
-        .header("x-organization-id", fake.organization_id())
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
 #[tokio::test]

@@ -147,98 +147,21 @@ async fn post_message_records_the_message_and_refuses_where_slack_would() {
 }
 
 #[tokio::test]
-async fn lookup_by_email_finds_active_people_only() {
-    let (_, clock) = clock();
-    let company = company();
-    let fake = SlackFake::start(company.clone(), clock).await.unwrap();
-    let person = company
-        .people
-        .iter()
-        .find(|p| p.slack_user_id.is_some() && p.is_active)
-        .unwrap();
-    let email = person.email.as_deref().unwrap().to_uppercase();
-    let (_, body) = call(&fake, BOT, "users.lookupByEmail", &[("email", &email)]).await;
-    assert_eq!(body["user"]["id"], person.slack_user_id.as_deref().unwrap());
-    assert_eq!(
-        body["user"]["profile"]["email"],
-        person.email.as_deref().unwrap()
-    );
-    let leaver = company
-        .people
-        .iter()
-        .find(|p| p.slack_user_id.is_some() && p.is_leaver)
-        .unwrap();
-    let (_, gone) = call(
-        &fake,
-        BOT,
-        "users.lookupByEmail",
-        &[("email", leaver.email.as_deref().unwrap())],
-    )
-    .await;
-    assert_eq!(gone, json!({"ok": false, "error": "users_not_found"}));
-}
-
-#[tokio::test]
-async fn users_list_pages_by_cursor_until_an_empty_one() {
-    let (_, clock) = clock();
-    let company = company();
-    let fake = SlackFake::start(company.clone(), clock).await.unwrap();
-    let mut cursor = String::new();
-    let mut seen = 0;
-    let mut pages = 0;
-    loop {
-        let (_, body) = call(
-            &fake,
-            BOT,
-            "users.list",
-            &[("limit", "100"), ("cursor", &cursor)],
-        )
-        .await;
-        assert_eq!(body["ok"], true);
-        seen += body["members"].as_array().unwrap().len();
-        pages += 1;
-        cursor = body["response_metadata"]["next_cursor"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        if cursor.is_empty() {
-            break;
-        }
-    }
-    let expected = company
-        .people
-        .iter()
-        .filter(|p| p.slack_user_id.is_some())
-        .count()
-        + 2;
-    assert_eq!(seen, expected, "people, Slackbot and the bot");
-    assert_eq!(pages, expected.div_ceil(100));
-    assert_eq!(fake.calls().count(ops::USERS_LIST), pages as u64);
-    let (_, bad) = call(
-        &fake,
-        BOT,
-        "users.list",
-        &[("limit", "100"), ("cursor", "bm9wZQ==")],
-    )
-    .await;
-    assert_eq!(bad, json!({"ok": false, "error": "invalid_cursor"}));
-}
-
-#[tokio::test]
-async fn tier_two_allows_twenty_calls_a_minute_then_429() {
+async fn tier_three_allows_fifty_calls_a_minute_then_429() {
     let (manual, clock) = clock();
     let fake = SlackFake::start(company(), clock).await.unwrap();
-    for i in 0..20 {
+    let info = [("channel", channels::GENERAL)];
+    for i in 0..50 {
         assert_eq!(
-            call(&fake, BOT, "users.list", &[("limit", "10")]).await.0,
+            call(&fake, BOT, "conversations.info", &info).await.0,
             StatusCode::OK,
             "call {i}"
         );
     }
     let limited = http()
-        .post(format!("{}/users.list", fake.api_url()))
+        .post(format!("{}/conversations.info", fake.api_url()))
         .bearer_auth(BOT)
-        .form(&[("limit", "10")])
+        .form(&info)
         .send()
         .await
         .unwrap();
@@ -249,15 +172,13 @@ async fn tier_two_allows_twenty_calls_a_minute_then_429() {
         json!({"ok": false, "error": "ratelimited"})
     );
     assert_eq!(
-        call(&fake, BOT, "users.lookupByEmail", &[("email", "x@y.test")])
-            .await
-            .0,
+        call(&fake, BOT, "auth.test", &[]).await.0,
         StatusCode::OK,
         "other methods have their own counters"
     );
     manual.advance(chrono::Duration::seconds(60));
     assert_eq!(
-        call(&fake, BOT, "users.list", &[("limit", "10")]).await.0,
+        call(&fake, BOT, "conversations.info", &info).await.0,
         StatusCode::OK
     );
 }

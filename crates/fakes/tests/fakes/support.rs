@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use roster_company::SampleCompany;
 use roster_domain::{Clock, ManualClock};
-use roster_fakes::SampleCompany;
 use serde_json::Value;
 
 /// The 250-person company most tests use: big enough for several pages everywhere.

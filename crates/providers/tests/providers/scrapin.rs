@@ -22,7 +22,7 @@ async fn start() -> (World, ScrapinFake, ScrapinClient) {
     (world, fake, client)
 }
 
-fn linkedin_person(world: &World) -> &roster_fakes::SamplePerson {
+fn linkedin_person(world: &World) -> &roster_company::SamplePerson {
     world
         .company
         .people

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use roster_company::SampleCompany;
 use roster_domain::{Clock, ManualClock};
-use roster_fakes::SampleCompany;
 use roster_providers::{Error, Http, HttpConfig, ManualSleeper, ProviderUrls};
 use url::Url;
 

@@ -436,7 +436,7 @@ pub(super) const STREETS: &[&str] = &[
     "Mill Lane",
 ];
 
-/// `(department, manager title, lead title, staff titles)`; heads are "Head of <department>".
+/// `(department, manager title, lead title, staff titles)`; heads are `Head of <department>`.
 pub(super) const DEPARTMENTS: &[(&str, &str, &str, &[&str])] = &[
     (
         "Engineering",
