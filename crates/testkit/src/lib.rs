@@ -14,7 +14,7 @@ use roster_domain::model::{Employment, Organization, Person, User};
 use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId};
 use roster_fakes::{FakeProviders, SampleCompany};
 use roster_providers::ProviderUrls;
-use roster_server::AppState;
+use roster_server::{AppState, ServerLimits};
 use roster_store::{Dialect, Store};
 use roster_vault::{KeyRing, SecretKey};
 use serde_json::Value;
@@ -250,6 +250,11 @@ pub fn provider_urls(fakes: &FakeProviders) -> ProviderUrls {
 
 /// Starts the application on a fresh database, with the provider fakes, and builds the world.
 pub async fn spawn() -> TestApp {
+    spawn_with(ServerLimits::default()).await
+}
+
+/// [`spawn`] with other server limits (short timeouts, a small connection cap).
+pub async fn spawn_with(limits: ServerLimits) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match server_url() {
         Some(server) => {
@@ -285,7 +290,7 @@ pub async fn spawn() -> TestApp {
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(app.clone());
     tokio::spawn(async move {
-        let _ = roster_server::serve(listener, state, std::future::pending()).await;
+        let _ = roster_server::serve(listener, state, limits, std::future::pending()).await;
     });
     TestApp {
         url: format!("http://{addr}"),
