@@ -16,9 +16,10 @@
 //! is dropped, which closes it.
 //!
 //! At the cap (`max_connections`, sized from the descriptor limit) a new connection is
-//! still accepted: the oldest connection with no request in flight is closed to make room,
-//! so idle or trickling sockets cannot lock out a client that asks for something. Only when
-//! every open connection is answering a request does a new one wait in the listen backlog.
+//! still accepted: the oldest connection with no request in flight, quiet for a second, is
+//! closed to make room, so idle or trickling sockets cannot lock out a client that asks for
+//! something. Only while every open connection is answering a request (or was just
+//! opened) does a new one wait in the listen backlog.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -93,8 +94,15 @@ impl Default for ServerLimits {
     }
 }
 
+/// How long a connection must have been quiet before it may be closed to make room. A
+/// connection just accepted, or between two requests, may already have a request in the
+/// socket that the server has not read yet; this gives it time to arrive. An idle or
+/// trickling socket is quiet far longer.
+const EVICTABLE_AFTER: Duration = Duration::from_secs(1);
+
 /// How long the accept loop pauses after an error that is not about one connection (out of
-/// descriptors, most likely), so it does not spin.
+/// descriptors, most likely), so it does not spin; and how often, at the cap with every
+/// connection answering a request, it looks again for one that went quiet.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// Accepts connections until `shutdown` resolves, then stops accepting, lets every request
@@ -128,23 +136,26 @@ pub(crate) async fn run(
             },
             () = &mut shutdown => break,
         };
-        let permit = if let Ok(permit) = permits.clone().try_acquire_owned() {
-            permit
-        } else {
-            if !open.evict_oldest_quiet() {
+        let mut warned = false;
+        let permit = loop {
+            if let Ok(permit) = permits.clone().try_acquire_owned() {
+                break Some(permit);
+            }
+            if !open.evict_oldest_quiet() && !warned {
+                warned = true;
                 tracing::warn!(
                     max_connections = cap,
                     "every connection is answering a request; new ones wait"
                 );
             }
             tokio::select! {
-                permit = permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-                () = &mut shutdown => break,
+                permit = permits.clone().acquire_owned() => break permit.ok(),
+                // Look again: a connection may have gone quiet since.
+                () = tokio::time::sleep(ACCEPT_RETRY) => {}
+                () = &mut shutdown => break None,
             }
         };
+        let Some(permit) = permit else { break };
         let _ = stream.set_nodelay(true);
         let id = next_id;
         next_id += 1;
@@ -350,10 +361,16 @@ impl Tracker {
         self.lock().evicted
     }
 
-    /// Asks the connection to close if no request is in flight; answers whether it was.
-    fn evict_if_quiet(&self) -> bool {
+    /// Asks the connection to close if no request is in flight and it has been quiet (or
+    /// reading one head) for [`EVICTABLE_AFTER`]; answers whether it was asked.
+    fn evict_if_quiet(&self, now: Instant) -> bool {
         let mut phase = self.lock();
-        if phase.in_flight > 0 || phase.evicted {
+        let quiet_since = phase.head_started.unwrap_or(if phase.served {
+            phase.idle_since
+        } else {
+            self.accepted
+        });
+        if phase.in_flight > 0 || phase.evicted || now < quiet_since + EVICTABLE_AFTER {
             return false;
         }
         phase.evicted = true;
@@ -394,10 +411,11 @@ impl Registry {
         self.lock().insert(id, tracker);
     }
 
-    /// Asks the oldest connection with no request in flight to close; answers whether there
-    /// was one.
+    /// Asks the oldest connection that is quiet (see [`Tracker::evict_if_quiet`]) to close;
+    /// answers whether there was one.
     fn evict_oldest_quiet(&self) -> bool {
-        self.lock().values().any(|t| t.evict_if_quiet())
+        let now = Instant::now();
+        self.lock().values().any(|t| t.evict_if_quiet(now))
     }
 }
 
@@ -467,7 +485,162 @@ impl AsyncWrite for Watched {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::{Notify, oneshot};
+
     use super::*;
+
+    /// Ends a test that would otherwise wait for ever; never a measurement.
+    const HANG_GUARD: Duration = Duration::from_secs(30);
+    /// Longer than the hang guard: no timeout can explain what a test sees.
+    const LONG: Duration = Duration::from_secs(300);
+
+    struct Server {
+        addr: std::net::SocketAddr,
+        /// Notified when `/slow` has reached its handler.
+        entered: Arc<Notify>,
+        release: Arc<Notify>,
+        stop: Option<oneshot::Sender<()>>,
+        done: tokio::task::JoinHandle<io::Result<()>>,
+    }
+
+    /// `/fast` answers at once, `/slow` once `release` is notified.
+    async fn start(max_connections: usize) -> Server {
+        let entered = Arc::new(Notify::new());
+        let release = Arc::new(Notify::new());
+        let (inside, waiting) = (entered.clone(), release.clone());
+        let router = Router::new()
+            .route("/fast", get(|| async { "fast" }))
+            .route(
+                "/slow",
+                get(move || {
+                    let (inside, waiting) = (inside.clone(), waiting.clone());
+                    async move {
+                        inside.notify_one();
+                        waiting.notified().await;
+                        "slow"
+                    }
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = ServerLimits {
+            header_read_timeout: LONG,
+            body_read_timeout: LONG,
+            idle_timeout: LONG,
+            max_connections,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let done = tokio::spawn(run(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            addr,
+            entered,
+            release,
+            stop: Some(stop),
+            done,
+        }
+    }
+
+    async fn in_handler(server: &Server) {
+        tokio::time::timeout(HANG_GUARD, server.entered.notified())
+            .await
+            .expect("/slow never reached its handler");
+    }
+
+    async fn send(stream: &mut TcpStream, path: &str) {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
+        stream.write_all(req.as_bytes()).await.unwrap();
+    }
+
+    /// Reads until the answer's body ends with `body`.
+    async fn answer(stream: &mut TcpStream, body: &str) -> String {
+        let mut got = Vec::new();
+        tokio::time::timeout(HANG_GUARD, async {
+            let mut buf = [0_u8; 1024];
+            while !String::from_utf8_lossy(&got).ends_with(&format!("\r\n\r\n{body}")) {
+                let n = stream.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no answer: {:?}", String::from_utf8_lossy(&got)));
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    async fn closed(stream: &mut TcpStream) -> bool {
+        let mut buf = [0_u8; 64];
+        matches!(
+            tokio::time::timeout(HANG_GUARD, stream.read(&mut buf)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+
+    /// Whether the socket has been answered or closed yet, without waiting.
+    fn has_news(stream: &TcpStream) -> bool {
+        let mut buf = [0_u8; 1];
+        !matches!(stream.try_read(&mut buf), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    #[tokio::test]
+    async fn shutdown_finishes_requests_in_flight_and_closes_quiet_connections() {
+        let mut server = start(16).await;
+        let mut kept_alive = TcpStream::connect(server.addr).await.unwrap();
+        send(&mut kept_alive, "/fast").await;
+        answer(&mut kept_alive, "fast").await;
+        let mut silent = TcpStream::connect(server.addr).await.unwrap();
+        let mut busy = TcpStream::connect(server.addr).await.unwrap();
+        send(&mut busy, "/slow").await;
+        in_handler(&server).await;
+
+        server.stop.take().unwrap().send(()).unwrap();
+        assert!(
+            closed(&mut kept_alive).await,
+            "an idle kept-alive connection"
+        );
+        assert!(
+            closed(&mut silent).await,
+            "a connection that never sent a request"
+        );
+        assert!(!server.done.is_finished(), "a request is still in flight");
+        assert!(
+            !has_news(&busy),
+            "the request in flight is neither answered nor cut"
+        );
+
+        server.release.notify_one();
+        let slow = answer(&mut busy, "slow").await;
+        assert!(slow.starts_with("HTTP/1.1 200"), "{slow}");
+        assert!(closed(&mut busy).await, "closed once its answer is written");
+        tokio::time::timeout(HANG_GUARD, server.done)
+            .await
+            .expect("serve returns once drained")
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_a_request_in_flight_is_never_closed_to_make_room() {
+        let server = start(1).await;
+        let mut busy = TcpStream::connect(server.addr).await.unwrap();
+        send(&mut busy, "/slow").await;
+        in_handler(&server).await;
+        // Connected, but not accepted while the only connection answers a request.
+        let mut waiting = TcpStream::connect(server.addr).await.unwrap();
+        send(&mut waiting, "/fast").await;
+        server.release.notify_one();
+        let slow = answer(&mut busy, "slow").await;
+        assert!(slow.starts_with("HTTP/1.1 200"), "{slow}");
+        // Now quiet, the first connection makes room for the one that waited.
+        let fast = answer(&mut waiting, "fast").await;
+        assert!(fast.starts_with("HTTP/1.1 200"), "{fast}");
+        assert!(closed(&mut busy).await);
+    }
 
     #[test]
     fn the_cap_leaves_descriptors_for_everything_else_within_bounds() {
