@@ -4,6 +4,7 @@
 //! Every setting has one name: `people_ttl` in TOML is `ROSTER_PEOPLE_TTL` in the
 //! environment. An unknown TOML key or a malformed value is an error naming it; an unknown
 //! `ROSTER_*` variable is a warning (it is usually a typo, but may belong to a test harness).
+//! One variable from outside Roster is read too: `NO_COLOR` (no-color.org), for the logs.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
