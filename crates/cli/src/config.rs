@@ -4,8 +4,10 @@
 //! Every setting has one name: `people_ttl` in TOML is `ROSTER_PEOPLE_TTL` in the
 //! environment. An unknown TOML key or a malformed value is an error naming it; an unknown
 //! `ROSTER_*` variable is a warning (it is usually a typo, but may belong to a test harness).
+//! One variable from outside Roster is read too: `NO_COLOR` (no-color.org), for the logs.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -116,6 +118,8 @@ pub struct Config {
     pub auto_migrate: bool,
     pub log: String,
     pub log_format: LogFormat,
+    /// From `NO_COLOR`: text logs carry no ANSI colour even on a terminal.
+    pub no_color: bool,
 }
 
 impl fmt::Debug for Config {
@@ -139,6 +143,7 @@ impl fmt::Debug for Config {
             .field("mass_removal_threshold", &self.mass_removal_threshold)
             .field("auto_migrate", &self.auto_migrate)
             .field("log_format", &self.log_format)
+            .field("no_color", &self.no_color)
             .finish_non_exhaustive()
     }
 }
@@ -154,10 +159,13 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Where settings come from: the file's text (if any) and the environment's `ROSTER_*`.
+/// Where settings come from: the file's text (if any) and the environment's `ROSTER_*`,
+/// plus the one variable from outside Roster it honours, `NO_COLOR` (no-color.org).
 pub struct Sources {
     pub file: Option<(PathBuf, String)>,
     pub env: BTreeMap<String, String>,
+    /// `NO_COLOR` is set to something other than the empty string: logs carry no colour.
+    pub no_color: bool,
 }
 
 impl Sources {
@@ -175,11 +183,30 @@ impl Sources {
             )),
             None => None,
         };
-        let env = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| k.starts_with("ROSTER_"))
-            .collect();
-        Ok(Self { file, env })
+        Ok(Self::from_vars(file, std::env::vars_os()))
+    }
+
+    /// The sources from a file's text and environment variables.
+    pub fn from_vars(
+        file: Option<(PathBuf, String)>,
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> Self {
+        let mut env = BTreeMap::new();
+        let mut no_color = false;
+        for (k, v) in vars {
+            if k == "NO_COLOR" {
+                no_color = !v.is_empty();
+            } else if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
+                if k.starts_with("ROSTER_") {
+                    env.insert(k, v);
+                }
+            }
+        }
+        Self {
+            file,
+            env,
+            no_color,
+        }
     }
 }
 
@@ -234,10 +261,10 @@ impl Config {
                 raw.insert(key.to_owned(), v.clone());
             }
         }
-        Self::from_map(&raw)
+        Self::from_map(&raw, sources.no_color)
     }
 
-    fn from_map(raw: &BTreeMap<String, String>) -> Result<Self> {
+    fn from_map(raw: &BTreeMap<String, String>, no_color: bool) -> Result<Self> {
         let get = |k: &str| {
             raw.get(k)
                 .map(|v| v.trim().to_owned())
@@ -347,6 +374,7 @@ impl Config {
                 None => "info".to_owned(),
             },
             log_format,
+            no_color,
         })
     }
 }
@@ -401,13 +429,46 @@ mod tests {
     use super::*;
 
     fn sources(file: Option<&str>, env: &[(&str, &str)]) -> Sources {
-        Sources {
-            file: file.map(|t| (PathBuf::from("roster.toml"), t.to_owned())),
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+        Sources::from_vars(
+            file.map(|t| (PathBuf::from("roster.toml"), t.to_owned())),
+            env.iter().map(|(k, v)| (k.into(), v.into())),
+        )
+    }
+
+    #[test]
+    fn no_color_is_honoured_when_set_to_anything_but_empty() {
+        for (env, no_color) in [
+            (vec![], false),
+            (vec![("NO_COLOR", "")], false),
+            (vec![("NO_COLOR", "1")], true),
+            (vec![("NO_COLOR", "false")], true),
+            (vec![("ROSTER_NO_COLOR", "1")], false),
+        ] {
+            let s = sources(None, &env);
+            assert_eq!(s.no_color, no_color, "{env:?}");
+            assert_eq!(
+                Config::from_sources(&s).unwrap().no_color,
+                no_color,
+                "{env:?}"
+            );
+            assert!(
+                !s.env.contains_key("NO_COLOR"),
+                "not a ROSTER_ setting: never warned about"
+            );
         }
+    }
+
+    #[test]
+    fn only_roster_variables_are_read_as_settings() {
+        let s = sources(
+            None,
+            &[
+                ("ROSTER_LISTEN", "127.0.0.1:1"),
+                ("HOME", "/root"),
+                ("PATH", "/bin"),
+            ],
+        );
+        assert_eq!(s.env.keys().collect::<Vec<_>>(), ["ROSTER_LISTEN"]);
     }
 
     #[test]

@@ -119,8 +119,10 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let config = Config::from_sources(&Sources {
         file: Some((config_path.clone(), std::fs::read_to_string(&config_path)?)),
         env: std::collections::BTreeMap::new(),
+        no_color: sources.no_color,
     })?;
     wiring::init_logging(&config);
+    let limits = wiring::server_limits();
 
     let keys = wiring::key_ring(&config)?;
     let store = wiring::connect(&config).await?;
@@ -149,7 +151,13 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     };
     print_ready(&ready, args.json, &config_path)?;
     tracing::info!(%addr, "demo is ready; Ctrl-C stops it");
-    roster_server::serve(listener, AppState::new(app), serve::shutdown_signal()).await?;
+    roster_server::serve(
+        listener,
+        AppState::new(app),
+        limits,
+        serve::shutdown_signal(),
+    )
+    .await?;
     drop(fakes);
     Ok(())
 }

@@ -7,6 +7,7 @@ use crate::config::{Config, redact_url};
 use crate::wiring;
 
 pub async fn run(config: &Config) -> Result<()> {
+    let limits = wiring::server_limits();
     let keys = wiring::key_ring(config)?;
     let store = wiring::connect(config).await?;
     wiring::ensure_schema(&store, config).await?;
@@ -16,7 +17,7 @@ pub async fn run(config: &Config) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact_url(&config.database_url), "roster is listening");
-    roster_server::serve(listener, AppState::new(app), shutdown_signal()).await?;
+    roster_server::serve(listener, AppState::new(app), limits, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

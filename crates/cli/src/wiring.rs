@@ -1,10 +1,12 @@
 //! Builds the application from the configuration: logging, the store, the key ring.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use roster_app::{App, Settings};
 use roster_domain::{Clock, SystemClock};
+use roster_server::ServerLimits;
 use roster_store::Store;
 use roster_vault::KeyRing;
 use tracing_subscriber::EnvFilter;
@@ -16,6 +18,7 @@ pub fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(use_colour(config.no_color, std::io::stderr().is_terminal()))
         .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder
@@ -25,6 +28,37 @@ pub fn init_logging(config: &Config) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+/// Colour codes only for a person at a terminal who has not opted out: in a file or a pipe
+/// they are noise (and break `grep`).
+const fn use_colour(no_color: bool, stderr_is_terminal: bool) -> bool {
+    stderr_is_terminal && !no_color
+}
+
+/// For `serve` and `demo`: raises the soft open-file limit to the hard one and sizes the
+/// server's connection cap from the result (ADR 0012).
+pub fn server_limits() -> ServerLimits {
+    let defaults = ServerLimits::default();
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(descriptors) => {
+            let limits = defaults.with_descriptor_limit(descriptors);
+            tracing::info!(
+                descriptors,
+                max_connections = limits.max_connections,
+                "open-file limit"
+            );
+            limits
+        }
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                max_connections = defaults.max_connections,
+                "cannot raise the open-file limit; assuming 1,024"
+            );
+            defaults
+        }
+    }
 }
 
 pub async fn connect(config: &Config) -> Result<Store> {
@@ -118,4 +152,25 @@ pub fn app(store: Store, keys: &KeyRing, config: &Config) -> App {
         ..Settings::default()
     };
     App::new(store, clock, keys, settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+        for (no_color, terminal, colour) in [
+            (false, true, true),
+            (true, true, false),
+            (false, false, false),
+            (true, false, false),
+        ] {
+            assert_eq!(
+                use_colour(no_color, terminal),
+                colour,
+                "NO_COLOR {no_color}, terminal {terminal}"
+            );
+        }
+    }
 }

@@ -14,19 +14,24 @@ use serde_json::Value;
 const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
 
 /// A `roster` command with a clean `ROSTER_*` environment.
+fn roster(args: &[&str]) -> Command {
+    let mut cmd = Command::new(ROSTER);
+    cmd.args(args);
+    without_roster_env(&mut cmd);
+    cmd
+}
+
+/// Removes the suite's own `ROSTER_*` settings from a child's environment.
 #[expect(
     clippy::disallowed_methods,
     reason = "the test removes the suite's own ROSTER_* settings from the child's environment"
 )]
-fn roster(args: &[&str]) -> Command {
-    let mut cmd = Command::new(ROSTER);
-    cmd.args(args);
+fn without_roster_env(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("ROSTER_") {
             cmd.env_remove(k);
         }
     }
-    cmd
 }
 
 /// The store the CLI runs on: a fresh PostgreSQL database when the suite runs on
@@ -93,12 +98,40 @@ fn start_serve(
     std::io::Lines<BufReader<std::process::ChildStderr>>,
 ) {
     let mut cmd = roster(&["--config", config.to_str().unwrap(), "serve"]);
-    cmd.envs(env.iter().copied())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null());
+    cmd.envs(env.iter().copied());
+    spawn_serve(cmd)
+}
+
+/// Runs a `serve` command with its stderr piped back line by line.
+fn spawn_serve(
+    mut cmd: Command,
+) -> (
+    Running,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
+    cmd.stderr(Stdio::piped()).stdout(Stdio::null());
     let mut running = Running(cmd.spawn().unwrap());
     let lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
     (running, lines)
+}
+
+/// The lines up to and including the first that contains `needle`.
+fn lines_until(
+    lines: &mut std::io::Lines<BufReader<std::process::ChildStderr>>,
+    needle: &str,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("serve exited; it logged {seen:#?}"))
+            .unwrap();
+        let done = line.contains(needle);
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
 }
 
 #[test]
@@ -428,4 +461,64 @@ fn openapi_prints_the_served_document_without_reading_any_configuration() {
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/me"].is_object());
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = config_file(dir.path(), &format!("listen = \"127.0.0.1:{port}\"\n"));
+    // No NO_COLOR: a pipe alone is reason enough.
+    let mut cmd = roster(&["--config", path.to_str().unwrap(), "serve"]);
+    cmd.env_remove("NO_COLOR");
+    let (_running, mut lines) = spawn_serve(cmd);
+    let logged = lines_until(&mut lines, "roster is listening");
+    for line in &logged {
+        assert!(!line.contains('\u{1b}'), "an escape code: {line:?}");
+    }
+}
+
+/// The probe that once left the server answering nothing: with 1,024 descriptors, more idle
+/// connections than that. The server is started with both limits at 1,024 (`ulimit -n`
+/// in `sh`, as an operator's unit file or container would), so it cannot raise them.
+#[test]
+fn with_1024_descriptors_1100_idle_connections_leave_requests_answered() {
+    const IDLE: usize = 1_100;
+    // Ends a test that would otherwise wait for ever; never a measurement.
+    const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(30);
+    // This process holds the idle sockets itself.
+    let soft = rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    assert!(
+        soft >= IDLE as u64 + 100,
+        "the test needs {} descriptors; its hard limit allows {soft}",
+        IDLE + 100
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = config_file(dir.path(), &format!("listen = \"127.0.0.1:{port}\"\n"));
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "ulimit -n 1024 && exec \"$0\" \"$@\"", ROSTER])
+        .args(["--config", path.to_str().unwrap(), "serve"]);
+    without_roster_env(&mut cmd);
+    let (_running, mut lines) = spawn_serve(cmd);
+    let logged = lines_until(&mut lines, "roster is listening");
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("descriptors=1024") && l.contains("max_connections=896")),
+        "the server runs under the 1,024 limit and sizes its cap from it: {logged:#?}"
+    );
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let idle: Vec<std::net::TcpStream> = (0..IDLE)
+        .map(|_| std::net::TcpStream::connect_timeout(&addr, HANG_GUARD).unwrap())
+        .collect();
+    let res = reqwest::blocking::Client::builder()
+        .timeout(HANG_GUARD)
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .expect("with idle connections at the cap, a request is still answered");
+    assert_eq!(res.status(), 200);
+    drop(idle);
 }

@@ -21,7 +21,7 @@ pub use enums::{
     AccessLevel, ConnectionStatus, EmploymentBasis, EmploymentStatus, Gender, MappedProvider,
     Provider,
 };
-pub use ids::{AccountId, EventId, OrgId, PersonId, SquadId, UserId};
+pub use ids::{AccountId, EventId, OrgId, ParseIdError, PersonId, SquadId, UserId};
 pub use text::{BoundedText, Slug};
 
 /// One invalid input value: which field, and why. Many of these make a 422.

@@ -34,12 +34,7 @@ impl FromRequestParts<AppState> for Authed {
             .get(AUTHORIZATION)
             .ok_or(ApiError::Unauthenticated)?;
         let value = header.to_str().map_err(|_| ApiError::Unauthenticated)?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated)?;
+        let token = bearer_token(value).ok_or(ApiError::Unauthenticated)?;
         // A header that is not text names no organization the caller belongs to. It must
         // still not hide a bad token: that is a 401 whatever the header says.
         let active = match parts.headers.get(ACTIVE_ORG).map(|v| v.to_str()) {
@@ -61,6 +56,14 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 9110 §11.1) and one or more spaces may follow it.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Proof that the caller meets `R` (403 otherwise); the proof carries the caller.
 #[derive(Debug)]
 pub struct Allowed<R>(pub Can<R>);
@@ -74,7 +77,8 @@ impl<R: Requirement + Send> FromRequestParts<AppState> for Allowed<R> {
     }
 }
 
-/// A JSON body. Not JSON → 400; JSON of the wrong shape → 422 naming the field.
+/// A JSON body. Not JSON → 400; JSON of the wrong shape → 422 naming the field; a body
+/// that does not arrive within its deadline → 408.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -90,6 +94,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             }
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            ref stalled if crate::middleware::is_body_timeout(stalled) => ApiError::RequestTimeout,
             BytesRejection::FailedToBufferBody(ref inner)
                 if inner.body_text().contains("length limit") =>
             {
@@ -165,4 +170,30 @@ where
 /// A path id: anything that is not a UUID names nothing, so it is a 404.
 pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound(what.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_spaces_may_follow_it() {
+        for (value, token) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer abc", Some("abc")),
+            ("BEARER abc", Some("abc")),
+            ("bEaReR abc", Some("abc")),
+            ("Bearer    abc", Some("abc")),
+            ("Bearer abc  ", Some("abc")),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("Bearer    ", None),
+            ("Bearerabc", None),
+            ("Basic abc", None),
+            ("Bear abc", None),
+            (" Bearer abc", None),
+        ] {
+            assert_eq!(bearer_token(value), token, "{value:?}");
+        }
+    }
 }

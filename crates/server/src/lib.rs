@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod accept;
 pub mod extract;
 mod middleware;
 pub mod openapi;
@@ -12,6 +13,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use metrics_exporter_prometheus::PrometheusHandle;
 use roster_app::App;
+
+pub use accept::ServerLimits;
 
 /// A request body larger than this is refused with 413 (docs/api.md, "Limits": 1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,7 +36,7 @@ impl AppState {
 }
 
 /// The whole HTTP surface: routes, then the layers every request passes through.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, limits: &ServerLimits) -> Router {
     let api = Router::new()
         .merge(routes::meta::router())
         .merge(routes::me::router())
@@ -44,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.
         .layer(middleware::catch_panics())
+        // Before any extractor, so an oversized declared body is refused before the token is
+        // checked; inside the metrics layer, so that 413 counts under its route.
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body_read_timeout,
+            middleware::guard_body,
+        ))
         // A layer, not a route layer: unknown paths (404) and methods (405) count too.
         .layer(axum::middleware::from_fn(middleware::record_metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -51,13 +60,13 @@ pub fn router(state: AppState) -> Router {
     middleware::wrap(api)
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+/// Serves HTTP/1.1 within `limits` until `shutdown` resolves, then stops accepting, lets
+/// the requests in flight finish and closes every connection (`accept.rs`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    limits: ServerLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    accept::run(listener, router(state, &limits), limits, shutdown).await
 }

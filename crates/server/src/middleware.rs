@@ -1,14 +1,19 @@
 //! The layers around every request: a request id (kept from `x-request-id` when the
 //! caller sent a sane one, else a new UUID) on every log line and response, a trace span,
-//! panics turned into a 500 problem, the logged cause of a 5xx, and Prometheus metrics by
-//! route template and status. Nothing here reads a body or a credential.
+//! panics turned into a 500 problem, the logged cause of a 5xx, Prometheus metrics by
+//! route template and status, and the body's guards: a declared length over the limit is
+//! refused before anything else, and a body must arrive within its deadline. Nothing here
+//! reads a body or a credential.
 
+use std::pin::Pin;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, Response};
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, Method, Response, header};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -21,6 +26,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use crate::MAX_BODY_BYTES;
 use crate::problem::{ApiError, Cause};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -123,7 +129,7 @@ pub(crate) async fn record_metrics(req: Request, next: Next) -> axum::response::
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     let started = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
@@ -132,6 +138,106 @@ pub(crate) async fn record_metrics(req: Request, next: Next) -> axum::response::
     metrics::histogram!("roster_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     res
+}
+
+/// A method as a metric label: the standard ones by name, anything a caller made up as
+/// `other`, so invented methods cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Refuses at once a request whose declared `Content-Length` is over [`MAX_BODY_BYTES`]
+/// (before its body is read or its token checked), and puts the body under `timeout`.
+pub(crate) async fn guard_body(
+    State(timeout): State<Duration>,
+    req: Request,
+    next: Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(req.map(|body| Body::new(DeadlineBody::new(body, timeout))))
+        .await
+}
+
+/// The request body did not arrive within its deadline (a 408, see `extract.rs`).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within its deadline")]
+pub(crate) struct BodyTimedOut;
+
+/// A body that must be complete within `timeout` of its first read. The deadline covers
+/// the whole body, not the gap between two chunks, so a body trickled a byte at a time
+/// cannot hold its connection for longer.
+struct DeadlineBody {
+    inner: Body,
+    timeout: Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl DeadlineBody {
+    const fn new(inner: Body, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            deadline: None,
+        }
+    }
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        let timeout = this.timeout;
+        let deadline = this
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimedOut))));
+        }
+        Pin::new(&mut this.inner)
+            .poll_frame(cx)
+            .map(|frame| frame.map(|f| f.map_err(Into::into)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Whether `e` (or what caused it) is a body that missed its deadline.
+pub(crate) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 #[cfg(test)]

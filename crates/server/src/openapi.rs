@@ -171,10 +171,11 @@ problem_responses! {
     QueryProblems: 401, 403, 422;
     /// Removing one item: also an unknown id, a rule that refuses, or a busy database.
     DeleteProblems: 401, 403, 404, 409, 503;
-    /// Changing one item with a JSON body: every way a body or an id can be wrong.
-    UpdateProblems: 400, 401, 403, 404, 409, 413, 415, 422, 503;
+    /// Changing one item with a JSON body: every way a body or an id can be wrong (408: the
+    /// body did not arrive in time).
+    UpdateProblems: 400, 401, 403, 404, 408, 409, 413, 415, 422, 503;
     /// Replacing an organization-wide setting with a JSON body.
-    SettingsProblems: 400, 401, 403, 413, 415, 422, 503;
+    SettingsProblems: 400, 401, 403, 408, 413, 415, 422, 503;
 }
 
 /// The document `GET /openapi.json` serves, pretty-printed with a trailing newline: the

@@ -55,6 +55,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -107,6 +109,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Busy(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -123,6 +126,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Busy(_) => "busy",
@@ -193,6 +197,11 @@ impl IntoResponse for ApiError {
                     HeaderValue::from(BUSY_RETRY_AFTER_SECS),
                 );
             }
+            // The rest of the body may still come; it must not be read as the next request
+            // (RFC 9110 §15.5.9: the server closes the connection).
+            Self::RequestTimeout => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             _ => {}
         }
         if let Self::Internal(cause) | Self::Unavailable(cause) | Self::Busy(cause) = self {
@@ -259,6 +268,7 @@ mod tests {
             (ApiError::NotFound("user".into()), 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
+            (ApiError::RequestTimeout, 408, "request_timeout"),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
             (
                 ApiError::UnsupportedMediaType,

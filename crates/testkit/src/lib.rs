@@ -17,7 +17,7 @@ use roster_domain::model::{Employment, Organization, Person, User};
 use roster_domain::{AccessLevel, Clock, Email, ManualClock, OrgId, PersonId, Slug};
 use roster_fakes::FakeProviders;
 use roster_providers::ProviderUrls;
-use roster_server::AppState;
+use roster_server::{AppState, ServerLimits};
 use roster_store::{Store, StoreOptions};
 use roster_vault::{KeyRing, SecretKey};
 use serde_json::Value;
@@ -256,11 +256,28 @@ pub fn provider_urls(fakes: &FakeProviders) -> ProviderUrls {
 
 /// Starts the application on a fresh database, with the provider fakes, and builds the world.
 pub async fn spawn() -> TestApp {
-    spawn_with(StoreOptions::default()).await
+    spawn_with(Options::default()).await
 }
 
-/// [`spawn`] with store options (a short lock timeout, to see a `busy` answer quickly).
-pub async fn spawn_with(options: StoreOptions) -> TestApp {
+/// How [`spawn_with`] sets the app up: the store's options (a short lock timeout, to see a
+/// `busy` answer quickly) and the server's limits (short timeouts, a small connection cap).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub store: StoreOptions,
+    pub limits: ServerLimits,
+}
+
+impl From<ServerLimits> for Options {
+    fn from(limits: ServerLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+}
+
+/// [`spawn`] with other store options or server limits.
+pub async fn spawn_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match server_url() {
         Some(server) => {
@@ -271,7 +288,9 @@ pub async fn spawn_with(options: StoreOptions) -> TestApp {
         }
         None => format!("sqlite://{}", dir.path().join("roster.db").display()),
     };
-    let store = Store::connect_with(&url, options).await.expect("connect");
+    let store = Store::connect_with(&url, options.store)
+        .await
+        .expect("connect");
     let clock = ManualClock::default();
     store.migrate(clock.now()).await.expect("migrate");
     let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");
@@ -296,7 +315,7 @@ pub async fn spawn_with(options: StoreOptions) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(app.clone());
     tokio::spawn(async move {
-        let _ = roster_server::serve(listener, state, std::future::pending()).await;
+        let _ = roster_server::serve(listener, state, options.limits, std::future::pending()).await;
     });
     TestApp {
         url: format!("http://{addr}"),

@@ -436,8 +436,11 @@ async fn an_empty_update_changes_nothing_and_records_nothing() {
 
 #[tokio::test]
 async fn a_write_that_waits_out_the_lock_timeout_is_503_busy_and_changes_nothing() {
-    let t = roster_testkit::spawn_with(roster_store::StoreOptions {
-        lock_timeout: std::time::Duration::from_millis(300),
+    let t = roster_testkit::spawn_with(roster_testkit::Options {
+        store: roster_store::StoreOptions {
+            lock_timeout: std::time::Duration::from_millis(300),
+        },
+        ..Default::default()
     })
     .await;
     let head = t.world.at("head");

@@ -10,6 +10,7 @@ mod admin_permissions;
 mod admin_users;
 mod docs;
 mod errors;
+mod hardening;
 mod harness;
 mod me;
 mod meta;

@@ -250,8 +250,11 @@ async fn another_organizations_person_cannot_be_changed() {
 
 #[tokio::test]
 async fn one_organizations_write_lock_never_blocks_another() {
-    let t = roster_testkit::spawn_with(roster_store::StoreOptions {
-        lock_timeout: std::time::Duration::from_millis(300),
+    let t = roster_testkit::spawn_with(roster_testkit::Options {
+        store: roster_store::StoreOptions {
+            lock_timeout: std::time::Duration::from_millis(300),
+        },
+        ..Default::default()
     })
     .await;
     if t.store.dialect() == roster_store::Dialect::Sqlite {
