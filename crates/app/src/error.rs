@@ -20,6 +20,27 @@ pub enum Error {
     /// The store failed or refused (not found, a conflict, busy, unavailable).
     #[error(transparent)]
     Store(#[from] roster_store::Error),
+    /// A provider failed or refused (an outage, a rate limit, a rejected token on use).
+    #[error(transparent)]
+    Provider(roster_providers::Error),
+    /// The provider is not connected in this organization.
+    #[error("{0} is not connected")]
+    NotConnected(roster_domain::Provider),
+    /// The provider's connection needs an executive to connect it again.
+    #[error("the {0} connection needs to be reconnected")]
+    NeedsReauth(roster_domain::Provider),
+    /// The operator has not configured what this needs (the words say what).
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    /// An OAuth callback's `state` is unknown, expired, already used or another user's.
+    #[error("the authorization is unknown, expired or already used; start again")]
+    InvalidState,
+    /// Another instance is refreshing the token and did not finish in time.
+    #[error("a token refresh is still in progress")]
+    RefreshInProgress,
+    /// A stored secret did not open (a missing or wrong key, or a corrupt row).
+    #[error("a stored secret could not be opened")]
+    Vault(#[source] roster_vault::Error),
     /// Signing a token failed: a bug, never the caller's input.
     #[error("signing a token failed")]
     TokenSigning(#[source] jsonwebtoken::errors::Error),

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod connections;
 mod error;
 pub mod operator;
 pub mod permissions;
@@ -29,6 +30,11 @@ pub struct Settings {
     pub max_token_ttl: Duration,
     /// Where each provider's API lives (`ROSTER_*_URL`; the real hosts by default).
     pub provider_urls: roster_providers::ProviderUrls,
+    /// The externally visible base URL: OAuth redirect URIs are built on it.
+    pub public_url: Option<url::Url>,
+    /// The Xero app's registration (`ROSTER_XERO_CLIENT_ID`, `ROSTER_XERO_CLIENT_SECRET`).
+    pub xero_client_id: Option<String>,
+    pub xero_client_secret: Option<roster_vault::SecretString>,
 }
 
 impl Default for Settings {
@@ -38,17 +44,23 @@ impl Default for Settings {
             mass_removal_threshold: 0.3,
             max_token_ttl: Duration::days(90),
             provider_urls: roster_providers::ProviderUrls::default(),
+            public_url: None,
+            xero_client_id: None,
+            xero_client_secret: None,
         }
     }
 }
 
-/// Everything an operation needs: the store, the clock, keys derived from the key ring. Cheap to clone. The
-/// store is private: every read and write goes through an operation of this crate.
+/// Everything an operation needs: the store, the clock, the key ring and the keys derived
+/// from it, the providers' HTTP layer. Cheap to clone. The store is private: every read and
+/// write goes through an operation of this crate.
 #[derive(Debug, Clone)]
 pub struct App {
     store: Store,
     pub clock: Arc<dyn Clock>,
+    keys: Arc<KeyRing>,
     token_keys: Arc<auth::TokenKeys>,
+    http: Arc<roster_providers::Http>,
     pub settings: Arc<Settings>,
 }
 
@@ -65,12 +77,20 @@ pub enum Readiness {
 }
 
 impl App {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, keys: &KeyRing, settings: Settings) -> Self {
-        let token_keys = Arc::new(auth::TokenKeys::derive(keys));
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        keys: KeyRing,
+        http: Arc<roster_providers::Http>,
+        settings: Settings,
+    ) -> Self {
+        let token_keys = Arc::new(auth::TokenKeys::derive(&keys));
         Self {
             store,
             clock,
+            keys: Arc::new(keys),
             token_keys,
+            http,
             settings: Arc::new(settings),
         }
     }

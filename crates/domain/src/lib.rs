@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod clock;
+pub mod credential;
 pub mod dates;
 pub mod duration;
 pub mod email;
@@ -15,6 +16,7 @@ pub mod users;
 use std::fmt;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use credential::Credential;
 pub use dates::HrDate;
 pub use email::Email;
 pub use enums::{

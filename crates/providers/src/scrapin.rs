@@ -99,6 +99,63 @@ impl ScrapinClient {
     }
 }
 
+impl ScrapinClient {
+    /// The alert webhook URL Scrapin posts to, if one is set (`GET /v1/alerts/url`). It
+    /// costs no credit, so it is also the cheap authenticated call that checks a key.
+    pub async fn alert_url(&self) -> Result<Option<String>, Error> {
+        let req = Request::get(P, "scrapin.alerts.get", endpoint(&self.base, "/v1/alerts/url"))
+            .budget_key(fingerprint(self.api_key.expose_secret()))
+            .secret_query("apikey", &self.api_key)
+            .header(ACCEPT, "application/json");
+        let wire: AlertAnswer = self.http.send_json(&req, classify).await?;
+        Self::check_success("scrapin.alerts.get", wire.success)?;
+        Ok(wire.alert.and_then(|a| a.url))
+    }
+
+    /// Points Scrapin's alerts at `url` (`POST /v1/alerts/url`, status `active`). The URL
+    /// must already have passed the outgoing-URL check.
+    pub async fn set_alert_url(&self, url: &str) -> Result<(), Error> {
+        let body = serde_json::json!({ "url": url, "status": "active" });
+        let req = Request::post(P, "scrapin.alerts.set", endpoint(&self.base, "/v1/alerts/url"))
+            .budget_key(fingerprint(self.api_key.expose_secret()))
+            .secret_query("apikey", &self.api_key)
+            .header(ACCEPT, "application/json")
+            .json(&body, "application/json");
+        let wire: AlertAnswer = self.http.send_json(&req, classify).await?;
+        Self::check_success("scrapin.alerts.set", wire.success)
+    }
+
+    /// Scrapin can answer 200 with `success: false` (docs/providers.md, "check `success`").
+    fn check_success(operation: &'static str, success: bool) -> Result<(), Error> {
+        if success {
+            Ok(())
+        } else {
+            Err(Error::new(
+                P,
+                operation,
+                ErrorKind::Upstream {
+                    detail: "success: false".into(),
+                },
+            )
+            .with_status(200))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AlertAnswer {
+    #[serde(default)]
+    success: bool,
+    #[serde(default)]
+    alert: Option<AlertWire>,
+}
+
+#[derive(Deserialize)]
+struct AlertWire {
+    #[serde(default)]
+    url: Option<String>,
+}
+
 /// 401 bad key, **402 out of credits**, 404 no result, 429, 500 (docs/providers.md,
 /// Scrapin "Status codes").
 fn classify(resp: &Response) -> Verdict {

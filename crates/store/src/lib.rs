@@ -4,6 +4,7 @@
 mod db;
 pub mod audit;
 pub mod auth;
+pub mod connections;
 mod error;
 pub mod leases;
 pub mod migrate;

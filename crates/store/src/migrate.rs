@@ -41,6 +41,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0003_audit_triggers.postgres.sql"),
         sqlite: include_str!("../migrations/0003_audit_triggers.sqlite.sql"),
     },
+    Migration {
+        version: 5,
+        name: "connection_use",
+        common: include_str!("../migrations/0005_connection_use.sql"),
+        postgres: "",
+        sqlite: "",
+    },
 ];
 
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.
