@@ -117,7 +117,7 @@ impl App {
             after,
             limit: limit + 1,
         };
-        let mut tx = self.store.read().await?;
+        let mut tx = self.store.read_one().await?;
         let mut events = tx.org(org).list_audit(&query).await?;
         tx.rollback().await?;
         let next_cursor = if events.len() > limit as usize {

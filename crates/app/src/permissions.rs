@@ -10,7 +10,7 @@ impl App {
     /// The full effective matrix, defaults included.
     pub async fn permission_matrix(&self, can: &Can<Executive>) -> Result<Matrix> {
         let caller = can.caller();
-        let mut tx = self.store.read().await?;
+        let mut tx = self.store.read_one().await?;
         let stored = tx.org(caller.org_id()).stored_grants().await?;
         tx.rollback().await?;
         Ok(Matrix::with_overrides(stored))

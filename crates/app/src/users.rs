@@ -31,7 +31,7 @@ async fn still_executive_after_lock(
 impl App {
     pub async fn list_users(&self, can: &Can<Executive>) -> Result<Vec<OrgUser>> {
         let caller = can.caller();
-        let mut tx = self.store.read().await?;
+        let mut tx = self.store.read_one().await?;
         let users = tx.org(caller.org_id()).list_users().await?;
         tx.rollback().await?;
         Ok(users)

@@ -5,12 +5,17 @@
 //! transaction holds. Where the dialects truly differ, the two spellings sit side by side in
 //! `match tx.dialect()` arms — nowhere else.
 
+use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite, Transaction};
 
+/// What a [`crate::Tx`] runs on: a transaction, or (for a read of a single statement, which
+/// is its own snapshot) a pooled connection without `BEGIN`/`ROLLBACK` round trips.
 #[derive(Debug)]
 pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    SqliteConn(PoolConnection<Sqlite>),
+    PostgresConn(PoolConnection<Postgres>),
 }
 
 /// Runs `sqlx::query_as::<_, Row>(sql)` with `.bind(arg)…` and the fetch method given.
@@ -22,6 +27,12 @@ macro_rules! rows {
                 sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
             }
             $crate::db::TxInner::Postgres(c) => {
+                sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+            $crate::db::TxInner::SqliteConn(c) => {
+                sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+            $crate::db::TxInner::PostgresConn(c) => {
                 sqlx::query_as::<_, $row>(sql)$(.bind($arg))*.$method(&mut **c).await
             }
         }
@@ -39,6 +50,12 @@ macro_rules! scalar {
             $crate::db::TxInner::Postgres(c) => {
                 sqlx::query_scalar::<_, $t>(sql)$(.bind($arg))*.$method(&mut **c).await
             }
+            $crate::db::TxInner::SqliteConn(c) => {
+                sqlx::query_scalar::<_, $t>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
+            $crate::db::TxInner::PostgresConn(c) => {
+                sqlx::query_scalar::<_, $t>(sql)$(.bind($arg))*.$method(&mut **c).await
+            }
         }
     }};
 }
@@ -51,6 +68,10 @@ macro_rules! execute {
             $crate::db::TxInner::Sqlite(c) => sqlx::query(sql)$(.bind($arg))*
                 .execute(&mut **c).await.map(|r| r.rows_affected()),
             $crate::db::TxInner::Postgres(c) => sqlx::query(sql)$(.bind($arg))*
+                .execute(&mut **c).await.map(|r| r.rows_affected()),
+            $crate::db::TxInner::SqliteConn(c) => sqlx::query(sql)$(.bind($arg))*
+                .execute(&mut **c).await.map(|r| r.rows_affected()),
+            $crate::db::TxInner::PostgresConn(c) => sqlx::query(sql)$(.bind($arg))*
                 .execute(&mut **c).await.map(|r| r.rows_affected()),
         }
     }};

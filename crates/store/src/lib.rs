@@ -121,6 +121,17 @@ impl Store {
         Ok(Tx { inner })
     }
 
+    /// A connection for one read statement, with no transaction around it: a single
+    /// statement is its own consistent snapshot, so this saves the `BEGIN` and `ROLLBACK`
+    /// round trips. Use [`Store::read`] when several statements must agree.
+    pub async fn read_one(&self) -> Result<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => db::TxInner::SqliteConn(p.acquire().await?),
+            Pool::Postgres(p) => db::TxInner::PostgresConn(p.acquire().await?),
+        };
+        Ok(Tx { inner })
+    }
+
     /// A transaction that only reads: a consistent snapshot, no write lock.
     pub async fn read(&self) -> Result<Tx> {
         let inner = match &self.pool {
@@ -149,6 +160,7 @@ impl Tx {
         match self.inner {
             db::TxInner::Sqlite(t) => t.commit().await?,
             db::TxInner::Postgres(t) => t.commit().await?,
+            db::TxInner::SqliteConn(_) | db::TxInner::PostgresConn(_) => {}
         }
         Ok(())
     }
@@ -157,14 +169,15 @@ impl Tx {
         match self.inner {
             db::TxInner::Sqlite(t) => t.rollback().await?,
             db::TxInner::Postgres(t) => t.rollback().await?,
+            db::TxInner::SqliteConn(_) | db::TxInner::PostgresConn(_) => {}
         }
         Ok(())
     }
 
     pub const fn dialect(&self) -> Dialect {
         match self.inner {
-            db::TxInner::Sqlite(_) => Dialect::Sqlite,
-            db::TxInner::Postgres(_) => Dialect::Postgres,
+            db::TxInner::Sqlite(_) | db::TxInner::SqliteConn(_) => Dialect::Sqlite,
+            db::TxInner::Postgres(_) | db::TxInner::PostgresConn(_) => Dialect::Postgres,
         }
     }
 

@@ -191,6 +191,12 @@ impl Store {
                 crate::db::TxInner::Postgres(c) => {
                     sqlx::raw_sql(&sql).execute(&mut **c).await?;
                 }
+                crate::db::TxInner::SqliteConn(c) => {
+                    sqlx::raw_sql(&sql).execute(&mut **c).await?;
+                }
+                crate::db::TxInner::PostgresConn(c) => {
+                    sqlx::raw_sql(&sql).execute(&mut **c).await?;
+                }
             }
             execute!(
                 tx,
