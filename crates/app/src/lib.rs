@@ -29,6 +29,9 @@ pub struct Settings {
     pub max_token_ttl: Duration,
     /// Where each provider's API lives (`ROSTER_*_URL`; the real hosts by default).
     pub provider_urls: roster_providers::ProviderUrls,
+    /// Hosts users may point outgoing calls at whatever their addresses
+    /// (`ROSTER_OUTBOUND_ALLOW_HOSTS`; see `roster_providers::check_outbound_url`).
+    pub outbound_allow_hosts: roster_domain::outbound::AllowList,
 }
 
 impl Default for Settings {
@@ -38,6 +41,7 @@ impl Default for Settings {
             mass_removal_threshold: 0.3,
             max_token_ttl: Duration::days(90),
             provider_urls: roster_providers::ProviderUrls::default(),
+            outbound_allow_hosts: roster_domain::outbound::AllowList::default(),
         }
     }
 }
