@@ -510,8 +510,8 @@ impl App {
         let client = RemoteClient::new(
             self.http.clone(),
             &self.settings.provider_urls,
-            SecretString::from(secret.expose().to_owned()),
             environment,
+            SecretString::from(secret.expose().to_owned()),
         );
         let identity = match client.identity().await {
             Ok(i) => i,
@@ -560,8 +560,8 @@ impl App {
         let client = RemoteClient::new(
             self.http.clone(),
             &self.settings.provider_urls,
-            SecretString::from(secret.token),
             environment,
+            SecretString::from(secret.token),
         );
         let company_id = stored.settings["company_id"].as_str().unwrap_or_default();
         match client.company(company_id).await {
@@ -569,7 +569,7 @@ impl App {
                 self.mark(org, Provider::Remote, ConnectionStatus::Ok, None).await?;
                 Ok(Some(RemoteStatus {
                     company_name: company.name,
-                    company_status: company.status,
+                    company_status: company.status.unwrap_or_else(|| "unknown".to_owned()),
                     environment,
                 }))
             }

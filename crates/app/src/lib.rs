@@ -35,6 +35,9 @@ pub struct Settings {
     /// The Xero app's registration (`ROSTER_XERO_CLIENT_ID`, `ROSTER_XERO_CLIENT_SECRET`).
     pub xero_client_id: Option<String>,
     pub xero_client_secret: Option<roster_vault::SecretString>,
+    /// Hosts users may point outgoing calls at whatever their addresses
+    /// (`ROSTER_OUTBOUND_ALLOW_HOSTS`; see `roster_providers::check_outbound_url`).
+    pub outbound_allow_hosts: roster_domain::outbound::AllowList,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             public_url: None,
             xero_client_id: None,
             xero_client_secret: None,
+            outbound_allow_hosts: roster_domain::outbound::AllowList::default(),
         }
     }
 }

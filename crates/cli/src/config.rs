@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::Duration;
+use roster_domain::outbound::AllowList;
 use roster_providers::ProviderUrls;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -57,6 +58,7 @@ pub struct FileConfig {
     pub xero_client_secret: Option<String>,
     pub people_ttl: Option<String>,
     pub mass_removal_threshold: Option<f64>,
+    pub outbound_allow_hosts: Option<Vec<String>>,
     pub auto_migrate: Option<bool>,
     pub log: Option<String>,
     pub log_format: Option<String>,
@@ -81,6 +83,7 @@ const OTHER_KEYS: &[&str] = &[
     "xero_client_secret",
     "people_ttl",
     "mass_removal_threshold",
+    "outbound_allow_hosts",
     "auto_migrate",
     "log",
     "log_format",
@@ -115,6 +118,8 @@ pub struct Config {
     pub xero_client_secret: Option<String>,
     pub people_ttl: Duration,
     pub mass_removal_threshold: f64,
+    /// Hosts users may point outgoing calls at whatever their addresses (`ROSTER_OUTBOUND_ALLOW_HOSTS`).
+    pub outbound_allow_hosts: AllowList,
     pub auto_migrate: bool,
     pub log: String,
     pub log_format: LogFormat,
@@ -141,6 +146,7 @@ impl fmt::Debug for Config {
             )
             .field("people_ttl", &self.people_ttl)
             .field("mass_removal_threshold", &self.mass_removal_threshold)
+            .field("outbound_allow_hosts", &self.outbound_allow_hosts)
             .field("auto_migrate", &self.auto_migrate)
             .field("log_format", &self.log_format)
             .field("no_color", &self.no_color)
@@ -343,6 +349,12 @@ impl Config {
             }
             None => 0.3,
         };
+        // A comma-separated list (TOML: an array, joined by `to_map`), like `secret_key`.
+        let outbound_allow_hosts = AllowList::parse(
+            &name("outbound_allow_hosts"),
+            get("outbound_allow_hosts").unwrap_or_default().split(','),
+        )
+        .map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
         let auto_migrate = match get("auto_migrate").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
@@ -364,6 +376,7 @@ impl Config {
             xero_client_secret: get("xero_client_secret"),
             people_ttl,
             mass_removal_threshold,
+            outbound_allow_hosts,
             auto_migrate,
             log: match get("log") {
                 Some(v) => {
@@ -551,12 +564,52 @@ mod tests {
                 "mass_removal_threshold",
             ),
             (None, vec![("ROSTER_LOG", "warn,=[")], "ROSTER_LOG"),
+            (
+                None,
+                vec![("ROSTER_OUTBOUND_ALLOW_HOSTS", "hooks.internal,*.internal")],
+                "ROSTER_OUTBOUND_ALLOW_HOSTS",
+            ),
+            (
+                Some("outbound_allow_hosts = \"hooks.internal\""),
+                vec![],
+                "outbound_allow_hosts",
+            ),
         ] {
             let err = Config::from_sources(&sources(file, &env))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{needle}: {err}");
         }
+    }
+
+    #[test]
+    fn outbound_allow_hosts_is_an_array_in_the_file_and_a_comma_list_in_the_environment() {
+        let hosts = |file: Option<&str>, env: &[(&str, &str)]| {
+            let c = Config::from_sources(&sources(file, env)).unwrap();
+            c.outbound_allow_hosts
+                .hosts()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert!(hosts(None, &[]).is_empty(), "nothing is allowed by default");
+        assert_eq!(
+            hosts(
+                Some("outbound_allow_hosts = [\"Hooks.Internal\", \"10.0.0.5\"]"),
+                &[]
+            ),
+            ["10.0.0.5", "hooks.internal"]
+        );
+        assert_eq!(
+            hosts(
+                Some("outbound_allow_hosts = [\"hooks.internal\"]"),
+                &[(
+                    "ROSTER_OUTBOUND_ALLOW_HOSTS",
+                    " alerts.corp.example , fd00::5 ,"
+                )]
+            ),
+            ["[fd00::5]", "alerts.corp.example"],
+            "the environment replaces the file's list"
+        );
     }
 
     #[test]

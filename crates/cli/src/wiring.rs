@@ -149,6 +149,7 @@ pub fn app(store: Store, keys: &KeyRing, config: &Config) -> App {
         people_ttl: config.people_ttl,
         mass_removal_threshold: config.mass_removal_threshold,
         provider_urls: config.provider_urls.clone(),
+        outbound_allow_hosts: config.outbound_allow_hosts.clone(),
         ..Settings::default()
     };
     App::new(store, clock, keys, settings)

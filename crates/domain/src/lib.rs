@@ -8,6 +8,7 @@ pub mod email;
 pub mod enums;
 pub mod ids;
 pub mod model;
+pub mod outbound;
 pub mod patch;
 pub mod permissions;
 pub mod text;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod google;
 pub mod http;
 pub mod oauth;
+pub mod outbound;
 mod paging;
 pub mod productive;
 pub mod redact;
@@ -24,6 +25,7 @@ pub use google::{
 };
 pub use http::{BudgetHeaders, BuildError, Http, HttpConfig, RatePolicy};
 pub use oauth::{OAuthTokens, Pkce, random_token};
+pub use outbound::{CheckedUrl, Resolve, SystemResolver, check_outbound_url};
 pub use productive::{
     ProductiveClient, ProductiveCredentials, ProductiveOrganization, ProductivePerson,
     ProductiveSquad, ProductiveTeam, ProductiveTeamMembership,
