@@ -12,8 +12,9 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use roster_domain::text::BoundedText;
 use roster_domain::{ConnectionStatus, Credential, Email, OrgId, Provider, UserId};
+pub use roster_providers::Environment;
 use roster_providers::{
-    Environment, GoogleWorkspaceClient, Pkce, ProductiveClient, ProductiveCredentials,
+    GoogleWorkspaceClient, Pkce, ProductiveClient, ProductiveCredentials,
     RemoteClient, ScrapinClient, ServiceAccountKey, SlackClient, XeroApp, XeroClient,
     random_token,
 };
@@ -639,6 +640,58 @@ impl App {
     pub async fn scrapin_alerts(&self, can: &Can<Executive>) -> Result<Option<Option<String>>> {
         let stored = self.stored(can.caller().org_id(), Provider::Scrapin).await?;
         Ok(stored.map(|r| r.settings["webhook_url"].as_str().map(str::to_owned)))
+    }
+
+    /// `POST /api/admin/connections/scrapin/alerts-config`: the URL must be `https` and every
+    /// address its host resolves to public (or the host allow-listed by the operator). Scrapin
+    /// is told first; the validated URL is what is stored and returned.
+    pub async fn set_scrapin_alerts(&self, can: &Can<Executive>, raw_url: &str) -> Result<String> {
+        let caller = can.caller();
+        let org = caller.org_id();
+        let checked = roster_providers::check_outbound_url(
+            raw_url,
+            "webhook_url",
+            &self.settings.outbound_allow_hosts,
+            self.resolver.as_ref(),
+        )
+        .await
+        .map_err(|e| Error::Invalid(vec![e]))?;
+        let url = checked.url().as_str().to_owned();
+        let stored = self
+            .stored(org, Provider::Scrapin)
+            .await?
+            .ok_or(Error::NotConnected(Provider::Scrapin))?;
+        let secret = self.open_secret(org, &stored)?;
+        let client = ScrapinClient::new(
+            self.http.clone(),
+            &self.settings.provider_urls,
+            SecretString::from(secret.token),
+        );
+        client.set_alert_url(&url).await.map_err(Error::Provider)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut scoped = tx.org(org);
+        let mut settings = stored.settings.clone();
+        settings["webhook_url"] = json!(url);
+        scoped
+            .save_connection(&ConnectionRecord {
+                settings,
+                updated_at: now,
+                last_used_at: Some(now),
+                ..stored
+            })
+            .await?;
+        record(
+            &mut scoped,
+            now,
+            caller.actor(),
+            "connection.update",
+            ("connection", Some("scrapin".to_owned())),
+            json!({ "provider": "scrapin", "fields": ["webhook_url"] }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(url)
     }
 
     /// Records a connection's health after a use.

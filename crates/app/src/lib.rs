@@ -65,6 +65,8 @@ pub struct App {
     keys: Arc<KeyRing>,
     token_keys: Arc<auth::TokenKeys>,
     http: Arc<roster_providers::Http>,
+    /// Resolves the hosts of user-supplied URLs before Roster trusts them.
+    resolver: Arc<dyn roster_providers::Resolve>,
     pub settings: Arc<Settings>,
 }
 
@@ -95,8 +97,16 @@ impl App {
             keys: Arc::new(keys),
             token_keys,
             http,
+            resolver: Arc::new(roster_providers::SystemResolver),
             settings: Arc::new(settings),
         }
+    }
+
+    /// The same app with another resolver for user-supplied URLs (tests use a table).
+    #[must_use]
+    pub fn with_resolver(mut self, resolver: Arc<dyn roster_providers::Resolve>) -> Self {
+        self.resolver = resolver;
+        self
     }
 
     /// Whether the database is reachable and every migration is applied.

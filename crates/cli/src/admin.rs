@@ -62,7 +62,7 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
             wiring::require_schema(&store, config).await?;
             // Creating a user needs no key; an ephemeral one keeps `App` whole.
             let keys = roster_vault::KeyRing::new(vec![SecretKey::generate()])?;
-            let app = wiring::app(store, &keys, config);
+            let app = wiring::app(store, keys, config)?;
             let (user, org) = app
                 .create_user(&email, &name, level, org.as_ref(), None)
                 .await
@@ -79,7 +79,7 @@ pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
             let keys = wiring::key_ring(config)?;
             let store = wiring::connect(config).await?;
             wiring::require_schema(&store, config).await?;
-            let app = wiring::app(store, &keys, config);
+            let app = wiring::app(store, keys, config)?;
             let token = app
                 .issue_token_for(&email, ttl)
                 .await

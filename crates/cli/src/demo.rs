@@ -7,6 +7,8 @@
 //! DIR/roster.toml admin …` works against the running demo. With `--json`, stdout carries
 //! exactly one line; logs go to stderr.
 
+mod connect;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -127,7 +129,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let keys = wiring::key_ring(&config)?;
     let store = wiring::connect(&config).await?;
     store.migrate(SystemClock.now()).await?;
-    let app = wiring::app(store, &keys, &config);
+    let app = wiring::app(store, keys, &config)?;
     let personas = seed(&app, &company).await?;
 
     let mut users = Vec::new();
@@ -144,6 +146,11 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
             token: token.token,
         });
     }
+    let executive = users
+        .iter()
+        .find(|p| p.access_level == AccessLevel::Executive)
+        .ok_or_else(|| anyhow!("the demo has no executive"))?;
+    connect::connect_all(&app, &fakes, &executive.token).await?;
     let ready = Ready {
         url: format!("http://{addr}"),
         data_dir: data_dir.display().to_string(),

@@ -11,7 +11,7 @@ pub async fn run(config: &Config) -> Result<()> {
     let keys = wiring::key_ring(config)?;
     let store = wiring::connect(config).await?;
     wiring::ensure_schema(&store, config).await?;
-    let app = wiring::app(store, &keys, config);
+    let app = wiring::app(store, keys, config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -143,16 +143,28 @@ pub fn key_ring(config: &Config) -> Result<KeyRing> {
     KeyRing::parse_list(&config.secret_keys).map_err(|e| anyhow!("ROSTER_SECRET_KEY: {e}"))
 }
 
-pub fn app(store: Store, keys: &KeyRing, config: &Config) -> App {
+pub fn app(store: Store, keys: KeyRing, config: &Config) -> Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = Settings {
         people_ttl: config.people_ttl,
         mass_removal_threshold: config.mass_removal_threshold,
         provider_urls: config.provider_urls.clone(),
         outbound_allow_hosts: config.outbound_allow_hosts.clone(),
+        public_url: config.public_url.clone(),
+        xero_client_id: config.xero_client_id.clone(),
+        xero_client_secret: config
+            .xero_client_secret
+            .clone()
+            .map(roster_vault::SecretString::from),
         ..Settings::default()
     };
-    App::new(store, clock, keys, settings)
+    let http = roster_providers::Http::new(
+        roster_providers::HttpConfig::default(),
+        clock.clone(),
+        Arc::new(roster_providers::TokioSleeper),
+    )
+    .map_err(|e| anyhow!("cannot build the providers' HTTP client: {e}"))?;
+    Ok(App::new(store, clock, keys, Arc::new(http), settings))
 }
 
 #[cfg(test)]

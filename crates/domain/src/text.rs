@@ -84,6 +84,16 @@ impl<'de> Deserialize<'de> for BoundedText {
     }
 }
 
+/// A required text field of a request body (`#[serde(deserialize_with = "required_text")]`):
+/// a [`BoundedText`] that is not empty once trimmed.
+pub fn required_text<'de, D: Deserializer<'de>>(d: D) -> Result<BoundedText, D::Error> {
+    let text = BoundedText::deserialize(d)?;
+    if text.as_str().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(text)
+}
+
 /// An organization's (or a squad's) URL-safe key: lowercase ASCII letters, digits and inner
 /// dashes, 1–63 characters (a DNS label, so it fits a subdomain or a path segment).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -43,6 +43,7 @@ pub fn router(state: AppState, limits: &ServerLimits) -> Router {
         .merge(routes::admin_users::router())
         .merge(routes::admin_permissions::router())
         .merge(routes::admin_audit::router())
+        .merge(routes::connections::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.

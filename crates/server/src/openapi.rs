@@ -122,6 +122,25 @@ impl Modify for BearerAuth {
         routes::admin_permissions::get_permissions,
         routes::admin_permissions::put_permissions,
         routes::admin_audit::list_audit,
+        routes::connections::list_connections,
+        routes::connections::xero_auth_url,
+        routes::connections::xero_callback,
+        routes::connections::disconnect_xero,
+        routes::connections::connect_productive,
+        routes::connections::disconnect_productive,
+        routes::connections::connect_slack,
+        routes::connections::disconnect_slack,
+        routes::connections::connect_google,
+        routes::connections::disconnect_google,
+        routes::connections::google_workspace_status,
+        routes::connections::google_calendar_status,
+        routes::connections::connect_remote,
+        routes::connections::disconnect_remote,
+        routes::connections::remote_status,
+        routes::connections::connect_scrapin,
+        routes::connections::disconnect_scrapin,
+        routes::connections::get_scrapin_alerts,
+        routes::connections::set_scrapin_alerts,
     ),
     components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc, crate::problem::Problem, crate::problem::ProblemField)),
     modifiers(&BearerAuth),
@@ -174,6 +193,11 @@ problem_responses! {
     /// Changing one item with a JSON body: every way a body or an id can be wrong (408: the
     /// body did not arrive in time).
     UpdateProblems: 400, 401, 403, 404, 408, 409, 413, 415, 422, 503;
+    /// A read that asks a provider: also not connected or configured (409), the provider's
+    /// rate limit (429) and the provider failing (502).
+    ProviderReadProblems: 401, 403, 409, 429, 502, 503;
+    /// Saving a credential the provider verifies first.
+    ProviderWriteProblems: 400, 401, 403, 408, 409, 413, 415, 422, 429, 502, 503;
     /// Replacing an organization-wide setting with a JSON body.
     SettingsProblems: 400, 401, 403, 408, 413, 415, 422, 503;
 }

@@ -55,6 +55,23 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with the organization's state that has its own code (`not_connected`,
+    /// `needs_reauth`, `not_configured`).
+    #[error("{detail}")]
+    StateConflict { code: &'static str, detail: String },
+    /// A request the contract answers 400 beyond malformed JSON (`invalid_state`).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// A provider's rate limit held past the call's budget.
+    #[error("{detail}")]
+    RateLimited {
+        detail: String,
+        retry_after: Option<u64>,
+    },
+    /// A provider failed or refused; the detail names the provider and the step (no secret:
+    /// provider errors are scrubbed where they are made).
+    #[error("{0}")]
+    ProviderFailed(String),
     #[error("the request body did not arrive in time")]
     RequestTimeout,
     #[error("request body too large")]
@@ -102,13 +119,15 @@ impl ApiError {
 
     pub const fn status(&self) -> StatusCode {
         match self {
-            Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::Malformed(_) | Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::StateConflict { .. } => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ProviderFailed(_) => StatusCode::BAD_GATEWAY,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -126,6 +145,9 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::StateConflict { code, .. } | Self::BadRequest { code, .. } => code,
+            Self::RateLimited { .. } => "rate_limited",
+            Self::ProviderFailed(_) => "provider_error",
             Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -197,6 +219,12 @@ impl IntoResponse for ApiError {
                     HeaderValue::from(BUSY_RETRY_AFTER_SECS),
                 );
             }
+            Self::RateLimited {
+                retry_after: Some(secs),
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
             // The rest of the body may still come; it must not be read as the next request
             // (RFC 9110 §15.5.9: the server closes the connection).
             Self::RequestTimeout => {
@@ -232,7 +260,29 @@ impl From<roster_app::Error> for ApiError {
                 Self::Invalid(vec![FieldError::new("permissions", m)])
             }
             A::Store(s) => s.into(),
-            e @ A::TokenSigning(_) => Self::Internal(Arc::new(e)),
+            A::Provider(e) if e.is_rate_limited() => Self::RateLimited {
+                detail: e.to_string(),
+                retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
+            },
+            A::Provider(e) => Self::ProviderFailed(e.to_string()),
+            e @ A::NotConnected(_) => Self::StateConflict {
+                code: "not_connected",
+                detail: e.to_string(),
+            },
+            e @ A::NeedsReauth(_) => Self::StateConflict {
+                code: "needs_reauth",
+                detail: e.to_string(),
+            },
+            e @ A::NotConfigured(_) => Self::StateConflict {
+                code: "not_configured",
+                detail: e.to_string(),
+            },
+            e @ A::InvalidState => Self::BadRequest {
+                code: "invalid_state",
+                detail: e.to_string(),
+            },
+            e @ A::RefreshInProgress => Self::Busy(Arc::new(e)),
+            e @ (A::TokenSigning(_) | A::Vault(_)) => Self::Internal(Arc::new(e)),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod admin_audit;
 pub mod admin_permissions;
 pub mod admin_users;
+pub mod connections;
 pub mod me;
 pub mod meta;
 

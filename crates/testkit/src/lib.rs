@@ -232,6 +232,31 @@ impl TestApp {
     }
 }
 
+/// Resolves the names tests use for user-supplied URLs without DNS: `*.example.com` to a
+/// public documentation-free address, `*.internal-looking.test` to a private one.
+#[derive(Debug)]
+struct TestResolver;
+
+impl roster_providers::Resolve for TestResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> futures::future::BoxFuture<'a, std::io::Result<Vec<std::net::SocketAddr>>> {
+        let ip: Option<std::net::IpAddr> = if host.ends_with("example.com") {
+            "93.184.215.14".parse().ok()
+        } else if host.ends_with("private.test") {
+            "10.1.2.3".parse().ok()
+        } else {
+            None
+        };
+        Box::pin(async move {
+            ip.map(|ip| vec![std::net::SocketAddr::new(ip, port)])
+                .ok_or_else(|| std::io::Error::other("no such host"))
+        })
+    }
+}
+
 /// The sample company the fakes serve: the demo's size, another seed.
 pub const TEST_COMPANY_SEED: u64 = 7;
 pub const TEST_COMPANY_SIZE: usize = 60;
@@ -307,7 +332,15 @@ pub async fn spawn_with(options: Options) -> TestApp {
         provider_urls: provider_urls(&fakes),
         ..Settings::default()
     };
-    let app = App::new(store.clone(), Arc::new(clock.clone()), &keys, settings);
+    let clock_arc: Arc<dyn Clock> = Arc::new(clock.clone());
+    let http = roster_providers::Http::new(
+        roster_providers::HttpConfig::default(),
+        clock_arc.clone(),
+        Arc::new(roster_providers::TokioSleeper),
+    )
+    .expect("the providers' HTTP client");
+    let app = App::new(store.clone(), clock_arc, keys, Arc::new(http), settings)
+        .with_resolver(Arc::new(TestResolver));
     let world = build_world(&app, &store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
