@@ -14,12 +14,11 @@ use roster_domain::text::BoundedText;
 use roster_domain::{ConnectionStatus, Credential, Email, OrgId, Provider, UserId};
 pub use roster_providers::Environment;
 use roster_providers::{
-    GoogleWorkspaceClient, Pkce, ProductiveClient, ProductiveCredentials,
-    RemoteClient, ScrapinClient, ServiceAccountKey, SlackClient, XeroApp, XeroClient,
-    random_token,
+    GoogleWorkspaceClient, Pkce, ProductiveClient, ProductiveCredentials, RemoteClient,
+    ScrapinClient, ServiceAccountKey, SlackClient, XeroApp, XeroClient, random_token,
 };
 use roster_store::connections::{ConnectionRecord, OAuthState};
-use roster_vault::{ExposeSecret, SecretString, Sealed};
+use roster_vault::{ExposeSecret, Sealed, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -89,7 +88,8 @@ impl SlackChannelId {
         let s = raw.trim();
         let ok = (2..=32).contains(&s.len())
             && (s.starts_with('C') || s.starts_with('G'))
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -176,12 +176,19 @@ impl App {
             .keys
             .decrypt(&sealed, &secrets::connection(org, record.provider))
             .map_err(Error::Vault)?;
-        serde_json::from_slice(plain.expose_secret()).map_err(|_| Error::Vault(roster_vault::Error::Malformed))
+        serde_json::from_slice(plain.expose_secret())
+            .map_err(|_| Error::Vault(roster_vault::Error::Malformed))
     }
 
-    fn seal_secret(&self, org: OrgId, provider: Provider, secret: &SealedSecret) -> Result<Vec<u8>> {
+    fn seal_secret(
+        &self,
+        org: OrgId,
+        provider: Provider,
+        secret: &SealedSecret,
+    ) -> Result<Vec<u8>> {
         let plain = SecretString::from(
-            serde_json::to_string(secret).map_err(|_| Error::Vault(roster_vault::Error::Malformed))?,
+            serde_json::to_string(secret)
+                .map_err(|_| Error::Vault(roster_vault::Error::Malformed))?,
         );
         Ok(self
             .keys
@@ -239,7 +246,11 @@ impl App {
             &mut scoped,
             now,
             caller.actor(),
-            if existing.is_some() { "connection.update" } else { "connection.create" },
+            if existing.is_some() {
+                "connection.update"
+            } else {
+                "connection.create"
+            },
             ("connection", Some(v.provider.as_str().to_owned())),
             json!({ "provider": v.provider, "fields": v.fields }),
         )
@@ -367,7 +378,9 @@ impl App {
             Ok(c) => c,
             Err(e) if e.status == Some(200) || !e.is_transient() && !e.is_needs_reauth() => {
                 let reason = "is not a channel this bot can see".to_owned();
-                return Err(self.refuse(can, Provider::Slack, "channel_id", reason).await);
+                return Err(self
+                    .refuse(can, Provider::Slack, "channel_id", reason)
+                    .await);
             }
             Err(e) => return Err(self.verification_failed(can, "bot_token", e).await),
         };
@@ -420,7 +433,12 @@ impl App {
                     _ => "is not a service-account key".to_owned(),
                 };
                 return Err(self
-                    .refuse(can, Provider::GoogleWorkspace, "service_account_key", reason)
+                    .refuse(
+                        can,
+                        Provider::GoogleWorkspace,
+                        "service_account_key",
+                        reason,
+                    )
                     .await);
             }
         };
@@ -504,7 +522,13 @@ impl App {
                 stored
                     .as_ref()
                     .and_then(|r| r.settings["environment"].as_str())
-                    .map(|e| if e == "sandbox" { Environment::Sandbox } else { Environment::Production })
+                    .map(|e| {
+                        if e == "sandbox" {
+                            Environment::Sandbox
+                        } else {
+                            Environment::Production
+                        }
+                    })
             })
             .unwrap_or_default();
         let secret = self.secret_or_stored(org, api_token, stored.as_ref(), "api_token")?;
@@ -523,7 +547,9 @@ impl App {
             .map_or(identity.company_id.clone(), BoundedText::into_string);
         if company_id != identity.company_id {
             let reason = "is not the company this token acts for".to_owned();
-            return Err(self.refuse(can, Provider::Remote, "company_id", reason).await);
+            return Err(self
+                .refuse(can, Provider::Remote, "company_id", reason)
+                .await);
         }
         let name = org_name
             .and_then(BoundedText::non_empty)
@@ -567,7 +593,8 @@ impl App {
         let company_id = stored.settings["company_id"].as_str().unwrap_or_default();
         match client.company(company_id).await {
             Ok(company) => {
-                self.mark(org, Provider::Remote, ConnectionStatus::Ok, None).await?;
+                self.mark(org, Provider::Remote, ConnectionStatus::Ok, None)
+                    .await?;
                 Ok(Some(RemoteStatus {
                     company_name: company.name,
                     company_status: company.status.unwrap_or_else(|| "unknown".to_owned()),
@@ -638,7 +665,9 @@ impl App {
     /// `GET /api/admin/connections/scrapin/alerts-config`: `None` when Scrapin is not
     /// connected, else the webhook URL configured (if any).
     pub async fn scrapin_alerts(&self, can: &Can<Executive>) -> Result<Option<Option<String>>> {
-        let stored = self.stored(can.caller().org_id(), Provider::Scrapin).await?;
+        let stored = self
+            .stored(can.caller().org_id(), Provider::Scrapin)
+            .await?;
         Ok(stored.map(|r| r.settings["webhook_url"].as_str().map(str::to_owned)))
     }
 
@@ -1069,7 +1098,11 @@ mod tests {
             ("C", false),
             ("C01 23", false),
         ] {
-            assert_eq!(SlackChannelId::parse("channel_id", raw).is_ok(), ok, "{raw}");
+            assert_eq!(
+                SlackChannelId::parse("channel_id", raw).is_ok(),
+                ok,
+                "{raw}"
+            );
         }
     }
 

@@ -49,7 +49,10 @@ impl Credential {
         if t.len() > MAX_SERVICE_ACCOUNT_KEY_BYTES {
             return Err(FieldError::new(
                 field,
-                format!("must be at most {} KiB", MAX_SERVICE_ACCOUNT_KEY_BYTES / 1024),
+                format!(
+                    "must be at most {} KiB",
+                    MAX_SERVICE_ACCOUNT_KEY_BYTES / 1024
+                ),
             ));
         }
         Ok(Self(t.to_owned()))
@@ -81,13 +84,9 @@ pub fn optional_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Credenti
 }
 
 /// An optional JSON-document credential field (a service-account key).
-pub fn optional_document<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Credential>, D::Error> {
+pub fn optional_document<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Credential>, D::Error> {
     Option::<String>::deserialize(d)?
-        .map(|raw| {
-            Credential::document("", &raw).map_err(|e| serde::de::Error::custom(e.message))
-        })
+        .map(|raw| Credential::document("", &raw).map_err(|e| serde::de::Error::custom(e.message)))
         .transpose()
 }
 

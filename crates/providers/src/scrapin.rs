@@ -103,10 +103,14 @@ impl ScrapinClient {
     /// The alert webhook URL Scrapin posts to, if one is set (`GET /v1/alerts/url`). It
     /// costs no credit, so it is also the cheap authenticated call that checks a key.
     pub async fn alert_url(&self) -> Result<Option<String>, Error> {
-        let req = Request::get(P, "scrapin.alerts.get", endpoint(&self.base, "/v1/alerts/url"))
-            .budget_key(fingerprint(self.api_key.expose_secret()))
-            .secret_query("apikey", &self.api_key)
-            .header(ACCEPT, "application/json");
+        let req = Request::get(
+            P,
+            "scrapin.alerts.get",
+            endpoint(&self.base, "/v1/alerts/url"),
+        )
+        .budget_key(fingerprint(self.api_key.expose_secret()))
+        .secret_query("apikey", &self.api_key)
+        .header(ACCEPT, "application/json");
         let wire: AlertAnswer = self.http.send_json(&req, classify).await?;
         Self::check_success("scrapin.alerts.get", wire.success)?;
         Ok(wire.alert.and_then(|a| a.url))
@@ -116,11 +120,15 @@ impl ScrapinClient {
     /// must already have passed the outgoing-URL check.
     pub async fn set_alert_url(&self, url: &str) -> Result<(), Error> {
         let body = serde_json::json!({ "url": url, "status": "active" });
-        let req = Request::post(P, "scrapin.alerts.set", endpoint(&self.base, "/v1/alerts/url"))
-            .budget_key(fingerprint(self.api_key.expose_secret()))
-            .secret_query("apikey", &self.api_key)
-            .header(ACCEPT, "application/json")
-            .json(&body, "application/json");
+        let req = Request::post(
+            P,
+            "scrapin.alerts.set",
+            endpoint(&self.base, "/v1/alerts/url"),
+        )
+        .budget_key(fingerprint(self.api_key.expose_secret()))
+        .secret_query("apikey", &self.api_key)
+        .header(ACCEPT, "application/json")
+        .json(&body, "application/json");
         let wire: AlertAnswer = self.http.send_json(&req, classify).await?;
         Self::check_success("scrapin.alerts.set", wire.success)
     }

@@ -122,6 +122,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = clean_serde_message(&e.into_inner().to_string());
+        // A missing field's path is its parent: name the field itself.
+        let path = match missing_field(&message) {
+            Some(name) if path == "." => name.to_owned(),
+            Some(name) => format!("{path}.{name}"),
+            None => path,
+        };
         // An unknown field's path is the field itself (`acess_level`): the caller's text,
         // echoed only when short.
         let field = if path == "." || path.chars().count() > 200 {
@@ -131,6 +137,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::Invalid(vec![FieldError::new(field, message)])
     })
+}
+
+/// The field serde's "missing field `name`" message names.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")?
+        .split('`')
+        .next()
+        .filter(|n| !n.is_empty())
 }
 
 /// serde's messages end with a position that means nothing for a `Value`; drop it.

@@ -56,7 +56,10 @@ impl TryFrom<ConnectionRow> for ConnectionRecord {
             connected_by: r.connected_by.map(UserId::from_uuid),
             connected_at: r.connected_at,
             token_expires_at: r.token_expires_at,
-            status: r.status.parse().map_err(|e| corrupt("connection status", e))?,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| corrupt("connection status", e))?,
             status_detail: r.status_detail,
             secret: r.secret_sealed,
             settings: serde_json::from_str(&r.settings)
@@ -105,8 +108,7 @@ impl OrgTx<'_> {
     }
 
     pub async fn get_connection(&mut self, provider: Provider) -> Result<Option<ConnectionRecord>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM connections WHERE org_id = $1 AND provider = $2");
+        let sql = format!("SELECT {COLUMNS} FROM connections WHERE org_id = $1 AND provider = $2");
         rows!(
             self.tx,
             fetch_optional,
@@ -287,8 +289,7 @@ impl Store {
         org: roster_domain::OrgId,
         provider: Provider,
     ) -> Result<Option<ConnectionRecord>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM connections WHERE org_id = $1 AND provider = $2");
+        let sql = format!("SELECT {COLUMNS} FROM connections WHERE org_id = $1 AND provider = $2");
         pool_rows!(
             self,
             fetch_optional,

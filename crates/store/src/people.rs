@@ -154,3 +154,45 @@ impl OrgTx<'_> {
         }
     }
 }
+
+impl OrgTx<'_> {
+    /// Records `person`'s id at `provider` (one id per person and provider; an id belongs to
+    /// one person of the organization: another's is a conflict).
+    pub async fn link_external_id(
+        &mut self,
+        person: PersonId,
+        provider: roster_domain::MappedProvider,
+        external_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        execute!(
+            self.tx,
+            "INSERT INTO external_ids (org_id, person_id, provider, external_id, linked_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (org_id, provider, person_id) DO UPDATE
+                SET external_id = excluded.external_id, linked_at = excluded.linked_at",
+            self.org.as_uuid(),
+            person.as_uuid(),
+            provider.as_str(),
+            external_id,
+            now
+        )
+        .map_err(crate::error::on_unique(
+            "that external id is linked to another person",
+        ))?;
+        Ok(())
+    }
+
+    /// `person`'s ids at each provider, as `(provider, id)`.
+    pub async fn external_ids_of(&mut self, person: PersonId) -> Result<Vec<(String, String)>> {
+        Ok(rows!(
+            self.tx,
+            fetch_all,
+            (String, String),
+            "SELECT provider, external_id FROM external_ids
+             WHERE org_id = $1 AND person_id = $2 ORDER BY provider",
+            self.org.as_uuid(),
+            person.as_uuid()
+        )?)
+    }
+}

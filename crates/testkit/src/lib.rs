@@ -68,6 +68,8 @@ pub struct TestApp {
     pub store: Store,
     /// Its URL, for tests that bypass the store (see [`db::try_tamper_audit`]).
     pub database_url: String,
+    /// The key ring the app seals with.
+    pub keys: KeyRing,
     pub clock: ManualClock,
     pub world: World,
     /// The six providers' fakes, on the test's clock, serving [`TestApp::company`]; the app's
@@ -232,6 +234,34 @@ impl TestApp {
     }
 }
 
+/// An `App` on `store` with the test clock, this key ring and settings.
+fn build_app(store: Store, clock: &ManualClock, keys: KeyRing, settings: Settings) -> App {
+    let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let http = roster_providers::Http::new(
+        roster_providers::HttpConfig::default(),
+        clock.clone(),
+        Arc::new(roster_providers::TokioSleeper),
+    )
+    .expect("the providers' HTTP client");
+    App::new(store, clock, keys, Arc::new(http), settings).with_resolver(Arc::new(TestResolver))
+}
+
+impl TestApp {
+    /// A second application instance on the same database (its own pool and HTTP client,
+    /// the same keys, clock and settings), as a second server process would be.
+    pub async fn another_instance(&self) -> App {
+        let store = Store::connect(&self.database_url)
+            .await
+            .expect("connect a second instance");
+        build_app(
+            store,
+            &self.clock,
+            self.keys.clone(),
+            (*self.app.settings).clone(),
+        )
+    }
+}
+
 /// Resolves the names tests use for user-supplied URLs without DNS: `*.example.com` to a
 /// public documentation-free address, `*.internal-looking.test` to a private one.
 #[derive(Debug)]
@@ -328,24 +358,18 @@ pub async fn spawn_with(options: Options) -> TestApp {
             .await
             .expect("start the fakes"),
     );
-    let settings = Settings {
-        provider_urls: provider_urls(&fakes),
-        ..Settings::default()
-    };
-    let clock_arc: Arc<dyn Clock> = Arc::new(clock.clone());
-    let http = roster_providers::Http::new(
-        roster_providers::HttpConfig::default(),
-        clock_arc.clone(),
-        Arc::new(roster_providers::TokioSleeper),
-    )
-    .expect("the providers' HTTP client");
-    let app = App::new(store.clone(), clock_arc, keys, Arc::new(http), settings)
-        .with_resolver(Arc::new(TestResolver));
-    let world = build_world(&app, &store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let settings = Settings {
+        provider_urls: provider_urls(&fakes),
+        public_url: Some(url::Url::parse(&format!("http://{addr}/")).expect("the app's URL")),
+        xero_client_id: Some("roster-test".to_owned()),
+        ..Settings::default()
+    };
+    let app = build_app(store.clone(), &clock, keys.clone(), settings.clone());
+    let world = build_world(&app, &store).await;
     let state = AppState::new(app.clone());
     tokio::spawn(async move {
         let _ = roster_server::serve(listener, state, options.limits, std::future::pending()).await;
@@ -359,6 +383,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         company,
         store,
         database_url: url,
+        keys,
         client: reqwest::Client::new(),
         _dir: dir,
     }

@@ -33,8 +33,8 @@ pub async fn connect_all(app: &App, fakes: &FakeProviders, executive_token: &str
         token("api_token", "demo-productive-token")?,
         Some(productive_org),
     )
-        .await
-        .map_err(|e| anyhow!("connecting Productive: {e}"))?;
+    .await
+    .map_err(|e| anyhow!("connecting Productive: {e}"))?;
 
     let channel = fakes
         .slack
@@ -48,8 +48,11 @@ pub async fn connect_all(app: &App, fakes: &FakeProviders, executive_token: &str
         .await
         .map_err(|e| anyhow!("connecting Slack: {e}"))?;
 
-    let key = Credential::document("service_account_key", &fakes.google.service_account_key_json())
-        .map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
+    let key = Credential::document(
+        "service_account_key",
+        &fakes.google.service_account_key_json(),
+    )
+    .map_err(|e| anyhow!("{}: {}", e.field, e.message))?;
     // The demo's executive is also the Workspace admin the service account acts as.
     let admin: Email = caller.user.email.clone();
     app.connect_google(

@@ -8,11 +8,11 @@ use axum::routing::{get, post, put};
 use axum::{Json as JsonOut, Router};
 use chrono::{DateTime, Utc};
 use roster_app::Executive;
+use roster_app::connections::Environment;
 use roster_app::connections::{ConnectionView, SlackChannelId};
 use roster_domain::credential::{optional_document, optional_token, token};
 use roster_domain::text::{BoundedText, required_text};
 use roster_domain::{Credential, Email, Provider};
-use roster_app::connections::Environment;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
         .route(base, get(list_connections))
         .route(&format!("{base}/xero/auth-url"), get(xero_auth_url))
         .route(&format!("{base}/xero/callback"), post(xero_callback))
-        .route(&format!("{base}/xero"), axum::routing::delete(disconnect_xero))
+        .route(
+            &format!("{base}/xero"),
+            axum::routing::delete(disconnect_xero),
+        )
         .route(
             &format!("{base}/productive"),
             put(connect_productive).delete(disconnect_productive),
@@ -249,9 +252,7 @@ fn environment<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Environment>, D
         None => Ok(None),
         Some("production") => Ok(Some(Environment::Production)),
         Some("sandbox") => Ok(Some(Environment::Sandbox)),
-        Some(_) => Err(serde::de::Error::custom(
-            "must be production or sandbox",
-        )),
+        Some(_) => Err(serde::de::Error::custom("must be production or sandbox")),
     }
 }
 
