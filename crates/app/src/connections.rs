@@ -326,10 +326,23 @@ impl App {
         );
         let org = match client.organization().await {
             Ok(o) => o,
-            Err(e) if e.status == Some(403) && organization_id.is_some() => {
-                let reason = "is not an organization this token can reach".to_owned();
+            // Productive answers 403 to a request without the organization's id in
+            // `X-Organization-Id`, or with one the token cannot reach: "add your organization
+            // ID to the X-Organization-Id header for every request"
+            // (<https://developer.productive.io/guides/authorization>).
+            Err(e) if e.status == Some(403) => {
+                let reason = if organization_id.is_some() {
+                    "is not an organization this token can reach"
+                } else {
+                    "is required: Productive needs the organization's id (Settings → API integrations)"
+                };
                 return Err(self
-                    .refuse(can, Provider::Productive, "organization_id", reason)
+                    .refuse(
+                        can,
+                        Provider::Productive,
+                        "organization_id",
+                        reason.to_owned(),
+                    )
                     .await);
             }
             Err(e) => return Err(self.verification_failed(can, "api_token", e).await),

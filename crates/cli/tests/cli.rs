@@ -324,6 +324,36 @@ fn demo_prints_one_json_line_and_its_tokens_work() {
         assert_eq!(me["user"]["email"], u["email"]);
         assert_eq!(me["user"]["person_id"], u["person_id"]);
     }
+    // Every provider was connected through the Connections API's code path, and is ok.
+    let connections: Value = client
+        .get(format!("{url}/api/admin/connections"))
+        .bearer_auth(users[0]["token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let connected: Vec<(&str, &str)> = connections["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["provider"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        connected,
+        [
+            ("google-workspace", "ok"),
+            ("productive", "ok"),
+            ("remote", "ok"),
+            ("scrapin", "ok"),
+            ("slack", "ok"),
+            ("xero", "ok")
+        ]
+    );
     // The written configuration drives the admin commands against the running demo.
     let cfg = data.join("roster.toml");
     #[cfg(unix)]

@@ -219,6 +219,11 @@ async fn productive_is_verified_stored_listed_and_kept_from_the_other_organizati
             "organization_id",
         ),
         (json!({"api_token": "t", "extra": 1}), "extra"),
+        (json!({"api_token": "good-token-2"}), "organization_id"),
+        (
+            json!({"api_token": "good-token-2", "organization_id": "999999"}),
+            "organization_id",
+        ),
     ] {
         let a = exec_call(
             &t,
@@ -792,4 +797,180 @@ async fn a_canary_credential_appears_in_no_answer_no_log_line_and_no_audit_detai
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("request"), "logs were captured: {logged}");
     assert!(!logged.contains(canary), "a secret was logged: {logged}");
+}
+
+/// Connects every provider in acme, as an executive would.
+async fn connect_everything(t: &TestApp) {
+    for (path, body) in [
+        (
+            "/api/admin/connections/productive",
+            productive_body(t, "good-token"),
+        ),
+        (
+            "/api/admin/connections/slack",
+            json!({"bot_token": "xoxb-good", "channel_id": slack_channel(t)}),
+        ),
+        ("/api/admin/connections/google-workspace", google_body(t)),
+        (
+            "/api/admin/connections/remote",
+            json!({"api_token": remote_token(t, "live")}),
+        ),
+        (
+            "/api/admin/connections/scrapin",
+            json!({"api_key": "scrapinkey1"}),
+        ),
+    ] {
+        let a = exec_call(t, "PUT", path, Some(body)).await;
+        assert_eq!(a.status, 200, "{path}: {}", a.text);
+    }
+    assert_eq!(connect_xero(t).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_other_organization_never_sees_or_removes_acmes_connections() {
+    let t = spawn().await;
+    connect_everything(&t).await;
+    assert_eq!(connections(&t, t.world.at(EXEC)).await.len(), 6);
+    let globex = &t.world.globex_exec;
+    assert!(connections(&t, globex).await.is_empty());
+    for (path, unconfigured) in [
+        (
+            "/api/admin/connections/google-workspace/status",
+            json!({"configured": false}),
+        ),
+        (
+            "/api/admin/connections/google-calendar/status",
+            json!({"configured": false}),
+        ),
+        (
+            "/api/admin/connections/remote/status",
+            json!({"configured": false}),
+        ),
+        (
+            "/api/admin/connections/scrapin/alerts-config",
+            json!({"configured": false, "webhook_url": null}),
+        ),
+    ] {
+        let a = t.get(path).as_user(globex).send().await;
+        assert_eq!(a.body, unconfigured, "{path}");
+    }
+    for provider in [
+        "xero",
+        "productive",
+        "slack",
+        "google-workspace",
+        "remote",
+        "scrapin",
+    ] {
+        let a = t
+            .delete(&format!("/api/admin/connections/{provider}"))
+            .as_user(globex)
+            .send()
+            .await;
+        a.assert_problem(404, "not_found");
+    }
+    assert_eq!(
+        connections(&t, t.world.at(EXEC)).await.len(),
+        6,
+        "acme's are all still there"
+    );
+}
+
+#[tokio::test]
+async fn every_connection_can_be_removed_and_xero_is_revoked_first() {
+    let t = spawn().await;
+    connect_everything(&t).await;
+    let revocations = t.fakes.xero.calls().count("xero.revocation");
+    for provider in [
+        "xero",
+        "productive",
+        "slack",
+        "google-workspace",
+        "remote",
+        "scrapin",
+    ] {
+        let a = exec_call(
+            &t,
+            "DELETE",
+            &format!("/api/admin/connections/{provider}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (a.status, &a.body),
+            (200, &json!({"ok": true})),
+            "{provider}: {}",
+            a.text
+        );
+    }
+    assert_eq!(
+        t.fakes.xero.calls().count("xero.revocation") - revocations,
+        1
+    );
+    assert!(connections(&t, t.world.at(EXEC)).await.is_empty());
+    let audit = exec_call(&t, "GET", "/api/admin/audit?action=connection.delete", None).await;
+    assert_eq!(
+        audit.body["events"].as_array().unwrap().len(),
+        6,
+        "{}",
+        audit.text
+    );
+}
+
+#[tokio::test]
+async fn a_secret_copied_to_another_providers_row_does_not_open() {
+    let t = spawn().await;
+    connect_everything(&t).await;
+    let org = t.world.acme.id;
+    let remote = t
+        .store
+        .read_connection(org, Provider::Remote)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut scrapin = t
+        .store
+        .read_connection(org, Provider::Scrapin)
+        .await
+        .unwrap()
+        .unwrap();
+    scrapin.secret = remote.secret;
+    let mut tx = t.store.begin().await.unwrap();
+    tx.org(org).save_connection(&scrapin).await.unwrap();
+    tx.commit().await.unwrap();
+    // Saving without a key opens the stored one: it must fail, not be sent to Scrapin.
+    let a = exec_call(&t, "PUT", "/api/admin/connections/scrapin", Some(json!({}))).await;
+    a.assert_problem(500, "internal_error");
+}
+
+#[tokio::test]
+async fn a_service_account_key_appears_in_no_answer_and_no_audit_detail() {
+    let t = spawn().await;
+    let key_json = t.fakes.google.service_account_key_json();
+    let key: Value = serde_json::from_str(&key_json).unwrap();
+    let pem = key["private_key"].as_str().unwrap();
+    // A stretch from the middle of the private key: no answer may carry any of it.
+    let fragment: String = pem.lines().nth(3).unwrap().chars().take(40).collect();
+    let mut seen = String::new();
+    seen.push_str(
+        &exec_call(
+            &t,
+            "PUT",
+            "/api/admin/connections/google-workspace",
+            Some(google_body(&t)),
+        )
+        .await
+        .text,
+    );
+    for path in [
+        "/api/admin/connections",
+        "/api/admin/connections/google-workspace/status",
+        "/api/admin/audit",
+    ] {
+        seen.push_str(&exec_call(&t, "GET", path, None).await.text);
+    }
+    assert!(
+        fragment.len() == 40 && !seen.contains(&fragment),
+        "the key leaked: {seen}"
+    );
 }
