@@ -141,27 +141,25 @@ impl App {
         data.claims.sub.parse().map_err(|_| Error::Unauthenticated)
     }
 
-    /// Checks a bearer token alone: 401 when it is not ours, expired, or its user is gone.
-    pub async fn verify_token(&self, token: &str) -> Result<User> {
+    /// The user a token names with every membership: 401 when the token is not ours, is
+    /// expired, or its user is gone. One read of the database.
+    async fn token_record(&self, token: &str) -> Result<CallerRecord> {
         let id = self.token_subject(token)?;
-        let record = self
-            .store
+        self.store
             .load_caller(id)
             .await?
-            .ok_or(Error::Unauthenticated)?;
-        Ok(record.user)
+            .ok_or(Error::Unauthenticated)
+    }
+
+    /// Checks a bearer token alone: 401 when it is not ours, expired, or its user is gone.
+    pub async fn verify_token(&self, token: &str) -> Result<User> {
+        Ok(self.token_record(token).await?.user)
     }
 
     /// The caller a bearer token names, acting in the organization `active_org` names (by
     /// id or slug; see [`choose_membership`]). One read of the database.
     pub async fn authenticate(&self, token: &str, active_org: Option<&str>) -> Result<Caller> {
-        let id = self.token_subject(token)?;
-        let record = self
-            .store
-            .load_caller(id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let CallerRecord { user, memberships } = record;
+        let CallerRecord { user, memberships } = self.token_record(token).await?;
         let chosen = choose_membership(&user, memberships, active_org)?;
         Ok(Caller {
             user,

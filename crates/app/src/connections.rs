@@ -147,6 +147,28 @@ struct Verified {
     fields: Vec<&'static str>,
 }
 
+/// Appends a connection's audit event: the provider is the subject, `detail` names what
+/// happened (fields, counts, reasons), never a value of a credential.
+async fn audit_connection(
+    tx: &mut roster_store::OrgTx<'_>,
+    now: DateTime<Utc>,
+    actor: Actor<'_>,
+    action: &str,
+    provider: Provider,
+    mut detail: Value,
+) -> Result<()> {
+    detail["provider"] = json!(provider);
+    record(
+        tx,
+        now,
+        actor,
+        action,
+        ("connection", Some(provider.as_str().to_owned())),
+        detail,
+    )
+    .await
+}
+
 fn hash_state(state: &str) -> String {
     Sha256::digest(state.as_bytes())
         .iter()
@@ -242,7 +264,7 @@ impl App {
                 last_used_at: Some(now),
             })
             .await?;
-        record(
+        audit_connection(
             &mut scoped,
             now,
             caller.actor(),
@@ -251,8 +273,8 @@ impl App {
             } else {
                 "connection.create"
             },
-            ("connection", Some(v.provider.as_str().to_owned())),
-            json!({ "provider": v.provider, "fields": v.fields }),
+            v.provider,
+            json!({ "fields": v.fields }),
         )
         .await?;
         tx.commit().await?;
@@ -273,13 +295,13 @@ impl App {
         let now = self.clock.now();
         let audited = async {
             let mut tx = self.store.begin().await?;
-            record(
+            audit_connection(
                 &mut tx.org(caller.org_id()),
                 now,
                 caller.actor(),
                 "connection.verify_failed",
-                ("connection", Some(provider.as_str().to_owned())),
-                json!({ "provider": provider, "field": field, "reason": reason }),
+                provider,
+                json!({ "field": field, "reason": reason }),
             )
             .await?;
             tx.commit().await?;
@@ -723,13 +745,13 @@ impl App {
                 ..stored
             })
             .await?;
-        record(
+        audit_connection(
             &mut scoped,
             now,
             caller.actor(),
             "connection.update",
-            ("connection", Some("scrapin".to_owned())),
-            json!({ "provider": "scrapin", "fields": ["webhook_url"] }),
+            Provider::Scrapin,
+            json!({ "fields": ["webhook_url"] }),
         )
         .await?;
         tx.commit().await?;
@@ -783,13 +805,13 @@ impl App {
         } else {
             None
         };
-        record(
+        audit_connection(
             &mut scoped,
             now,
             caller.actor(),
             "connection.delete",
-            ("connection", Some(provider.as_str().to_owned())),
-            json!({ "provider": provider, "revoked": revoked, "unlinked_people": unlinked }),
+            provider,
+            json!({ "revoked": revoked, "unlinked_people": unlinked }),
         )
         .await?;
         tx.commit().await?;
@@ -1025,13 +1047,13 @@ impl App {
                         now,
                     )
                     .await?;
-                record(
+                audit_connection(
                     &mut scoped,
                     now,
                     Actor::SYSTEM,
                     "connection.refresh",
-                    ("connection", Some("xero".to_owned())),
-                    json!({ "provider": "xero", "stored": swapped }),
+                    Provider::Xero,
+                    json!({ "stored": swapped }),
                 )
                 .await?;
                 release("ok");
@@ -1049,13 +1071,13 @@ impl App {
                         now,
                     )
                     .await?;
-                record(
+                audit_connection(
                     &mut scoped,
                     now,
                     Actor::SYSTEM,
                     "connection.needs_reauth",
-                    ("connection", Some("xero".to_owned())),
-                    json!({ "provider": "xero", "reason": describe(&e) }),
+                    Provider::Xero,
+                    json!({ "reason": describe(&e) }),
                 )
                 .await?;
                 release("needs_reauth");

@@ -148,6 +148,7 @@ const NOT_WALKED: &[&str] = &[
     ".venv",
     ".ci-tmp",
     ".schemathesis",
+    ".hypothesis",
     "crates/fakes/spec",
 ];
 
