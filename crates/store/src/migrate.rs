@@ -41,6 +41,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0003_audit_triggers.postgres.sql"),
         sqlite: include_str!("../migrations/0003_audit_triggers.sqlite.sql"),
     },
+    Migration {
+        version: 4,
+        name: "key_canaries",
+        common: include_str!("../migrations/0004_key_canaries.sql"),
+        postgres: "",
+        sqlite: "",
+    },
 ];
 
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.
