@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 mod error;
+pub mod keys;
 pub mod operator;
 pub mod permissions;
 pub mod secrets;
@@ -42,12 +43,14 @@ impl Default for Settings {
     }
 }
 
-/// Everything an operation needs: the store, the clock, keys derived from the key ring. Cheap to clone. The
-/// store is private: every read and write goes through an operation of this crate.
+/// Everything an operation needs: the store, the clock, the key ring and the token keys derived
+/// from it. Cheap to clone. The store and the ring are private: every read and write goes
+/// through an operation of this crate, and only the vault ever touches key bytes.
 #[derive(Debug, Clone)]
 pub struct App {
     store: Store,
     pub clock: Arc<dyn Clock>,
+    keys: Arc<KeyRing>,
     token_keys: Arc<auth::TokenKeys>,
     pub settings: Arc<Settings>,
 }
@@ -70,6 +73,7 @@ impl App {
         Self {
             store,
             clock,
+            keys: Arc::new(keys.clone()),
             token_keys,
             settings: Arc::new(settings),
         }
