@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod connections;
 mod error;
+pub mod keys;
 pub mod operator;
 pub mod permissions;
 pub mod secrets;
@@ -55,9 +56,10 @@ impl Default for Settings {
     }
 }
 
-/// Everything an operation needs: the store, the clock, the key ring and the keys derived
-/// from it, the providers' HTTP layer. Cheap to clone. The store is private: every read and
-/// write goes through an operation of this crate.
+/// Everything an operation needs: the store, the clock, the key ring and the token keys
+/// derived from it, the providers' HTTP layer. Cheap to clone. The store and the ring are
+/// private: every read and write goes through an operation of this crate, and only the vault
+/// ever touches key bytes.
 #[derive(Debug, Clone)]
 pub struct App {
     store: Store,

@@ -3,7 +3,7 @@
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use roster_domain::{AccessLevel, Email, Slug};
-use roster_vault::{ExposeSecret, SecretKey};
+use roster_vault::SecretKey;
 
 use crate::config::Config;
 use crate::wiring;
@@ -34,16 +34,15 @@ pub enum AdminCommand {
         #[arg(long, default_value = "8h")]
         ttl: String,
     },
-    /// Print a new random secret key (base64 of 32 bytes) for ROSTER_SECRET_KEY.
+    /// Print a new random secret key (base64 of 32 bytes) for ROSTER_SECRET_KEY; the same
+    /// as `roster keys generate`.
     GenerateKey,
 }
 
 #[expect(clippy::print_stdout, reason = "the command's output is its result")]
 pub async fn run(cmd: AdminCommand, config: &Config) -> Result<()> {
     match cmd {
-        AdminCommand::GenerateKey => {
-            println!("{}", SecretKey::generate().to_base64().expose_secret());
-        }
+        AdminCommand::GenerateKey => crate::keys::generate(),
         AdminCommand::CreateUser {
             email,
             name,

@@ -31,7 +31,7 @@ use roster_vault::{ExposeSecret, SecretKey};
 use serde::Serialize;
 
 use crate::config::{Config, FileConfig, SecretKeys, Sources, render_toml};
-use crate::{serve, wiring};
+use crate::{keys, serve, wiring};
 
 /// The sample company's seed: the same demo on every machine.
 const DEMO_SEED: u64 = 2026;
@@ -80,8 +80,10 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let data_dir = data_dir.canonicalize()?;
     let config_path = data_dir.join("roster.toml");
-    let secret = existing_key(&config_path)?
-        .unwrap_or_else(|| SecretKey::generate().to_base64().expose_secret().to_owned());
+    // A reused directory keeps its whole key list (a rotation may be under way in it).
+    let secret = existing_keys(&config_path)?.unwrap_or_else(|| {
+        SecretKeys::One(SecretKey::generate().to_base64().expose_secret().to_owned())
+    });
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -95,7 +97,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
         listen: Some(addr.to_string()),
         data_dir: Some(data_dir.display().to_string()),
         database_url: Some(format!("sqlite://{}", data_dir.join("roster.db").display())),
-        secret_key: Some(SecretKeys::One(secret)),
+        secret_key: Some(secret),
         public_url: Some(format!("http://{addr}")),
         xero_login_url: Some(fakes.xero.login_url()),
         xero_identity_url: Some(fakes.xero.identity_url()),
@@ -126,10 +128,12 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     wiring::init_logging(&config);
     let limits = wiring::server_limits();
 
-    let keys = wiring::key_ring(&config)?;
+    let ring = wiring::key_ring(&config)?;
     let store = wiring::connect(&config).await?;
     store.migrate(SystemClock.now()).await?;
-    let app = wiring::app(store, keys, &config)?;
+    let app = wiring::app(store, ring, &config)?;
+    // A reused directory may hold secrets sealed under a key its roster.toml lost.
+    keys::check_at_startup(&app).await?;
     let personas = seed(&app, &company).await?;
 
     let mut users = Vec::new();
@@ -204,18 +208,14 @@ fn print_ready(ready: &Ready, json: bool, config_path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The secret key of an earlier run in the same directory, so its data stays readable.
-fn existing_key(path: &Path) -> Result<Option<String>> {
+/// The secret keys of an earlier run in the same directory, so its data stays readable.
+fn existing_keys(path: &Path) -> Result<Option<SecretKeys>> {
     if !path.exists() {
         return Ok(None);
     }
     let file: FileConfig = toml::from_str(&std::fs::read_to_string(path)?)
         .map_err(|e| anyhow!("{}: {}", path.display(), e.message()))?;
-    Ok(match file.secret_key {
-        Some(SecretKeys::One(k)) => Some(k),
-        Some(SecretKeys::Many(ks)) => ks.into_iter().next(),
-        None => None,
-    })
+    Ok(file.secret_key)
 }
 
 /// Writes a file only its owner can read: it holds the secret key.

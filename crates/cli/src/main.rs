@@ -5,6 +5,7 @@
 mod admin;
 mod config;
 mod demo;
+mod keys;
 mod serve;
 mod wiring;
 
@@ -47,9 +48,13 @@ enum Command {
     /// The zero-configuration tour: SQLite, built-in fake providers, a sample company,
     /// a running server and a sign-in for each demo persona.
     Demo(demo::DemoArgs),
-    /// Operator tasks: users, tokens, keys.
+    /// Operator tasks: users, tokens.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The secret keys: generate one, see which keys seal the stored secrets, rotate them all
+    /// to the newest key while `serve` runs.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Print the OpenAPI 3.1 document that the server serves at /openapi.json, as pretty
     /// JSON on stdout. Needs no configuration; `docs/openapi.json` is its output
     /// (`bash scripts/openapi.sh` regenerates it).
@@ -83,6 +88,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if matches!(cli.command, Command::Openapi) {
         return print_openapi();
     }
+    // A new key is random bytes: nothing configured can change it either.
+    if matches!(
+        cli.command,
+        Command::Keys(keys::KeysCommand::Generate)
+            | Command::Admin(admin::AdminCommand::GenerateKey)
+    ) {
+        keys::generate();
+        return Ok(());
+    }
     let sources = config::Sources::load(cli.config.as_deref())?;
     match cli.command {
         Command::Demo(args) => demo::run(args, &sources).await,
@@ -96,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Serve => serve::run(&config).await,
                 Command::Migrate => wiring::migrate(&config).await,
                 Command::Admin(cmd) => admin::run(cmd, &config).await,
+                Command::Keys(cmd) => keys::run(cmd, &config).await,
                 Command::Demo(_) | Command::Openapi => unreachable!("handled above"),
             }
         }

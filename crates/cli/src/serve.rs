@@ -4,14 +4,16 @@ use anyhow::{Context, Result};
 use roster_server::AppState;
 
 use crate::config::{Config, redact_url};
-use crate::wiring;
+use crate::{keys, wiring};
 
 pub async fn run(config: &Config) -> Result<()> {
     let limits = wiring::server_limits();
-    let keys = wiring::key_ring(config)?;
+    let ring = wiring::key_ring(config)?;
     let store = wiring::connect(config).await?;
     wiring::ensure_schema(&store, config).await?;
-    let app = wiring::app(store, keys, config)?;
+    let app = wiring::app(store, ring, config)?;
+    // Before listening: a key missing or wrong stops the start, not each request later.
+    keys::check_at_startup(&app).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -137,7 +137,7 @@ pub fn key_ring(config: &Config) -> Result<KeyRing> {
     if config.secret_keys.is_empty() {
         return Err(anyhow!(
             "no secret key: set ROSTER_SECRET_KEY (or secret_key in the config file) to base64 of 32 random bytes.\n\
-             Make one with `roster admin generate-key` or `openssl rand -base64 32`."
+             Make one with `roster keys generate` (or `roster admin generate-key`, or `openssl rand -base64 32`)."
         ));
     }
     KeyRing::parse_list(&config.secret_keys).map_err(|e| anyhow!("ROSTER_SECRET_KEY: {e}"))

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod orgs;
 pub mod people;
 pub mod permissions;
+pub mod secrets;
 pub mod squads;
 pub mod users;
 

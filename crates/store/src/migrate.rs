@@ -42,6 +42,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_audit_triggers.sqlite.sql"),
     },
     Migration {
+        version: 4,
+        name: "key_canaries",
+        common: include_str!("../migrations/0004_key_canaries.sql"),
+        postgres: "",
+        sqlite: "",
+    },
+    Migration {
         version: 5,
         name: "connection_use",
         common: include_str!("../migrations/0005_connection_use.sql"),

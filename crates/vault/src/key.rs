@@ -152,8 +152,22 @@ impl KeyId {
         Self(bytes)
     }
 
-    pub(crate) const fn as_bytes(&self) -> &[u8; KEY_ID_LEN] {
+    /// The 8 bytes a sealed value carries at `[1..9]`; a store compares them in SQL to find
+    /// the values under one key without reading the rest.
+    pub const fn as_bytes(&self) -> &[u8; KEY_ID_LEN] {
         &self.0
+    }
+}
+
+/// The 8 bytes of a key id as read back from storage (`substr(sealed, 2, 8)`); any other
+/// length is not a key id.
+impl TryFrom<&[u8]> for KeyId {
+    type Error = ParseKeyIdError;
+
+    fn try_from(bytes: &[u8]) -> Result<Self, Self::Error> {
+        <[u8; KEY_ID_LEN]>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| ParseKeyIdError)
     }
 }
 
@@ -293,6 +307,19 @@ mod tests {
             "+123456789abcdef",
         ] {
             assert_eq!(bad.parse::<KeyId>(), Err(ParseKeyIdError), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn key_id_round_trips_through_its_bytes_and_only_eight_bytes_are_one() {
+        let id = SecretKey::generate().id();
+        assert_eq!(KeyId::try_from(id.as_bytes().as_slice()), Ok(id));
+        for len in [0, 7, 9, 16] {
+            assert_eq!(
+                KeyId::try_from(vec![1_u8; len].as_slice()),
+                Err(ParseKeyIdError),
+                "{len} bytes"
+            );
         }
     }
 
