@@ -5,6 +5,7 @@
 )]
 
 pub mod db;
+pub mod sealed;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -234,8 +235,9 @@ impl TestApp {
     }
 }
 
-/// An `App` on `store` with the test clock, this key ring and settings.
-fn build_app(store: Store, clock: &ManualClock, keys: KeyRing, settings: Settings) -> App {
+/// An `App` on `store` with the test clock, this key ring and settings (the providers' HTTP
+/// layer and the test resolver included), as a server configured with them would be.
+pub fn build_app(store: Store, clock: &ManualClock, keys: KeyRing, settings: Settings) -> App {
     let clock: Arc<dyn Clock> = Arc::new(clock.clone());
     let http = roster_providers::Http::new(
         roster_providers::HttpConfig::default(),

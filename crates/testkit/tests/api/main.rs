@@ -13,6 +13,7 @@ mod docs;
 mod errors;
 mod hardening;
 mod harness;
+mod keys;
 mod me;
 mod meta;
 mod openapi;
