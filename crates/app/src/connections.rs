@@ -997,6 +997,12 @@ impl App {
         tenant_id: Uuid,
     ) -> Result<Option<XeroAccess>> {
         const LEASE: &str = "refresh:xero";
+        // Everything that can fail before the provider call is checked before the lease is
+        // taken, so an early return never leaves the lease to lapse on its own.
+        let client = self.xero_client()?;
+        let Some(refresh_token) = secret.refresh_token else {
+            return Err(Error::NeedsReauth(Provider::Xero));
+        };
         let holder = Uuid::new_v4().to_string();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -1020,10 +1026,6 @@ impl App {
             tx.commit().await?;
             return Ok(None);
         }
-        let client = self.xero_client()?;
-        let Some(refresh_token) = secret.refresh_token else {
-            return Err(Error::NeedsReauth(Provider::Xero));
-        };
         let outcome = client.refresh(&SecretString::from(refresh_token)).await;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
