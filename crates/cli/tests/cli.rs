@@ -429,3 +429,159 @@ fn openapi_prints_the_served_document_without_reading_any_configuration() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/me"].is_object());
 }
+
+/// A configuration on `database_url` with these keys, newest first.
+fn keys_config(dir: &std::path::Path, database_url: &str, keys: &[&str], extra: &str) -> String {
+    let path = dir.join("keys.toml");
+    let list: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    let text = format!(
+        "database_url = \"{database_url}\"\nsecret_key = [{}]\n{extra}",
+        list.join(", ")
+    );
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// An organization with a Xero credential sealed under `key`, written as the connections API
+/// will write it.
+fn store_a_credential(database_url: &str, key: &str) {
+    use roster_domain::model::Organization;
+    use roster_domain::{OrgId, Provider, Slug};
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = roster_store::Store::connect(database_url).await.unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        let org = Organization {
+            id: OrgId::new(),
+            slug: Slug::parse("org", "example").unwrap(),
+            name: "Example".to_owned(),
+            created_at: now,
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.create_org(&org).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+        let ring = roster_vault::KeyRing::parse_list(&[key]).unwrap();
+        let sealed = ring.encrypt(
+            b"xero refresh token",
+            &roster_app::secrets::connection(org.id, Provider::Xero),
+        );
+        let db = roster_testkit::sealed::SealedTables::connect(database_url)
+            .await
+            .unwrap();
+        db.put_connection(org.id, Provider::Xero, sealed.as_bytes(), now)
+            .await
+            .unwrap();
+        db.close().await;
+    });
+}
+
+fn run_ok(args: &[&str]) -> (String, String) {
+    let out = roster(args).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn keys_generate_and_its_alias_print_one_new_key_each() {
+    let (a, _) = run_ok(&["keys", "generate"]);
+    let (b, _) = run_ok(&["admin", "generate-key"]);
+    for key in [&a, &b] {
+        assert_eq!(key.lines().count(), 1, "{key}");
+        roster_vault::SecretKey::parse(key).unwrap();
+    }
+    assert_ne!(a, b);
+}
+
+#[test]
+fn serve_refuses_a_key_in_use_that_is_missing_until_it_is_rotated_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(dir.path());
+    let old = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let new = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+    let old_id = roster_vault::SecretKey::parse(old)
+        .unwrap()
+        .id()
+        .to_string();
+    let new_id = roster_vault::SecretKey::parse(new)
+        .unwrap()
+        .id()
+        .to_string();
+    let cfg = keys_config(dir.path(), &url, &[old], "");
+    run_ok(&["--config", &cfg, "migrate"]);
+    store_a_credential(&url, old);
+
+    // Status names the key id, the column and the count, and writes nothing.
+    let (status, _) = run_ok(&["--config", &cfg, "keys", "status"]);
+    let line = status
+        .lines()
+        .find(|l| l.contains("connections.secret_sealed"))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        line.contains(&old_id) && line.trim_end().ends_with(" 1"),
+        "{status}"
+    );
+    assert!(
+        !status.contains("key_canaries"),
+        "status adds no canary: {status}"
+    );
+
+    // A redeploy with only the new key: serve stops before listening, naming the old key.
+    let cfg = keys_config(dir.path(), &url, &[new], "listen = \"127.0.0.1:0\"\n");
+    let out = roster(&["--config", &cfg, "serve"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&old_id)
+            && err.contains("ROSTER_SECRET_KEY")
+            && err.contains("roster keys rotate")
+            && !err.contains("roster is listening"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(old) && !err.contains(new),
+        "no key in messages: {err}"
+    );
+
+    // The documented way out: both keys, rotate, then the new key alone.
+    let cfg = keys_config(dir.path(), &url, &[new, old], "");
+    let (report, progress) = run_ok(&["--config", &cfg, "keys", "rotate", "--batch-size", "1"]);
+    assert!(
+        progress.contains("connections.secret_sealed: batch 1: 1 re-sealed"),
+        "{progress}"
+    );
+    assert!(
+        report.contains(&format!("re-sealed 1 secret(s) under key {new_id}")),
+        "{report}"
+    );
+    assert!(
+        report.contains("remaining under older keys: none"),
+        "{report}"
+    );
+    let (status, _) = run_ok(&["--config", &cfg, "keys", "status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.contains("connections.secret_sealed") && l.contains(&new_id)),
+        "{status}"
+    );
+    let port = free_port();
+    let cfg = keys_config(
+        dir.path(),
+        &url,
+        &[new],
+        &format!("listen = \"127.0.0.1:{port}\"\n"),
+    );
+    let (_running, mut lines) = start_serve(std::path::Path::new(&cfg), &[]);
+    while !lines
+        .next()
+        .expect("serve exited")
+        .unwrap()
+        .contains("roster is listening")
+    {}
+}

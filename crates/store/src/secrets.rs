@@ -73,7 +73,7 @@ impl SealedColumn {
 pub const KEY_CANARIES_SINCE_MIGRATION: i64 = 4;
 
 /// Which row of which sealed column: enough to build its vault context and to update it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RowKey {
     Connection { org: OrgId, provider: Provider },
     OauthState { org: OrgId, state_hash: String },

@@ -5,6 +5,7 @@
 )]
 
 pub mod db;
+pub mod sealed;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

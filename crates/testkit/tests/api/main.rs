@@ -11,6 +11,7 @@ mod admin_users;
 mod docs;
 mod errors;
 mod harness;
+mod keys;
 mod me;
 mod meta;
 mod openapi;
