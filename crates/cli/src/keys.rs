@@ -186,7 +186,7 @@ fn status_text(status: &KeyStatus) -> String {
             ring_mark(status, *id)
         );
     }
-    let _ = writeln!(out, "\nper column:");
+    let _ = writeln!(out, "\nper column (and the key canaries):");
     if status.counts.is_empty() {
         let _ = writeln!(out, "  (no stored secrets)");
     }
@@ -209,10 +209,16 @@ fn status_text(status: &KeyStatus) -> String {
             out,
             "{remaining} secret(s) not under the newest key: run `roster keys rotate`"
         );
+    } else if status.counts.iter().any(|c| c.key_id != status.primary()) {
+        let _ = writeln!(
+            out,
+            "every secret is under the newest key, but canaries still name older keys: \
+             `roster keys rotate` retires them"
+        );
     } else {
         let _ = writeln!(
             out,
-            "every secret is under the newest key; keys other than the newest can be removed once no canary names them"
+            "everything is under the newest key: the other keys (if any) can be removed from ROSTER_SECRET_KEY"
         );
     }
     out
