@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use roster_app::App;
-use roster_app::keys::{BatchDone, FailureReason, KeyError, KeyStatus, MissingKey, RotateReport};
+use roster_app::keys::{
+    BatchDone, FailureReason, KeyError, KeyStatus, MissingKey, Place, RotateReport,
+};
 use roster_vault::{ExposeSecret, KeyId, SecretKey};
 
 use crate::config::Config;
@@ -138,7 +140,7 @@ fn missing_text(missing: &[MissingKey]) -> String {
 }
 
 fn batch_line(b: &BatchDone) -> String {
-    let place = format!("{}.{}", b.column.table(), b.column.column());
+    let place = Place::Column(b.column);
     format!(
         "{place}: batch {}: {} re-sealed, {} changed meanwhile, {} failed ({} re-sealed in all)",
         b.number, b.resealed, b.changed_meanwhile, b.failed, b.total_resealed
@@ -239,10 +241,9 @@ fn report_text(report: &RotateReport) -> String {
         };
         let _ = writeln!(
             out,
-            "could not re-seal {} value(s) in {}.{} under key {}: {why}",
+            "could not re-seal {} value(s) in {} under key {}: {why}",
             f.count,
-            f.column.table(),
-            f.column.column(),
+            Place::Column(f.column),
             id_text(f.key_id)
         );
     }
