@@ -309,7 +309,10 @@ impl App {
         } else {
             false
         };
-        let in_use: BTreeSet<KeyId> = status.counts.iter().filter_map(|c| c.key_id).collect();
+        let mut in_use: BTreeSet<KeyId> = status.counts.iter().filter_map(|c| c.key_id).collect();
+        if canary_added {
+            in_use.insert(primary);
+        }
         debug_assert!(in_use.iter().all(|id| ring.contains(id)));
         Ok(KeyCheck {
             in_use: in_use.into_iter().collect(),

@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 use anyhow::{Result, anyhow};
 use clap::Subcommand;
 use roster_app::App;
-use roster_app::keys::{BatchDone, FailureReason, KeyError, KeyStatus, MissingKey, RotateReport};
+use roster_app::keys::{
+    BatchDone, FailureReason, KeyError, KeyStatus, MissingKey, Place, RotateReport,
+};
 use roster_vault::{ExposeSecret, KeyId, SecretKey};
 
 use crate::config::Config;
@@ -138,7 +140,7 @@ fn missing_text(missing: &[MissingKey]) -> String {
 }
 
 fn batch_line(b: &BatchDone) -> String {
-    let place = format!("{}.{}", b.column.table(), b.column.column());
+    let place = Place::Column(b.column);
     format!(
         "{place}: batch {}: {} re-sealed, {} changed meanwhile, {} failed ({} re-sealed in all)",
         b.number, b.resealed, b.changed_meanwhile, b.failed, b.total_resealed
@@ -186,7 +188,7 @@ fn status_text(status: &KeyStatus) -> String {
             ring_mark(status, *id)
         );
     }
-    let _ = writeln!(out, "\nper column:");
+    let _ = writeln!(out, "\nper column (and the key canaries):");
     if status.counts.is_empty() {
         let _ = writeln!(out, "  (no stored secrets)");
     }
@@ -209,10 +211,16 @@ fn status_text(status: &KeyStatus) -> String {
             out,
             "{remaining} secret(s) not under the newest key: run `roster keys rotate`"
         );
+    } else if status.counts.iter().any(|c| c.key_id != status.primary()) {
+        let _ = writeln!(
+            out,
+            "every secret is under the newest key, but canaries still name older keys: \
+             `roster keys rotate` retires them"
+        );
     } else {
         let _ = writeln!(
             out,
-            "every secret is under the newest key; keys other than the newest can be removed once no canary names them"
+            "everything is under the newest key: the other keys (if any) can be removed from ROSTER_SECRET_KEY"
         );
     }
     out
@@ -233,10 +241,9 @@ fn report_text(report: &RotateReport) -> String {
         };
         let _ = writeln!(
             out,
-            "could not re-seal {} value(s) in {}.{} under key {}: {why}",
+            "could not re-seal {} value(s) in {} under key {}: {why}",
             f.count,
-            f.column.table(),
-            f.column.column(),
+            Place::Column(f.column),
             id_text(f.key_id)
         );
     }
