@@ -117,7 +117,28 @@ mod tests {
     }
 
     #[test]
+    fn optional_fields_parse_what_is_there() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "optional_token")]
+            token: Option<Credential>,
+            #[serde(default, deserialize_with = "optional_document")]
+            key: Option<Credential>,
+        }
+        let b: Body = serde_json::from_str(r#"{"token": " t1 ", "key": "{}"}"#).unwrap();
+        assert_eq!(b.token.unwrap().expose(), "t1");
+        assert_eq!(b.key.unwrap().expose(), "{}");
+        let b: Body = serde_json::from_str("{}").unwrap();
+        assert!(b.token.is_none() && b.key.is_none());
+        assert!(serde_json::from_str::<Body>(r#"{"token": "a b"}"#).is_err());
+    }
+
+    #[test]
     fn documents_are_bounded() {
+        assert!(
+            Credential::document("k", &"x".repeat(64 * 1024)).is_ok(),
+            "64 KiB is allowed"
+        );
         assert!(Credential::document("k", "{}").is_ok());
         assert!(Credential::document("k", " ").is_err());
         assert!(Credential::document("k", &"x".repeat(64 * 1024 + 1)).is_err());

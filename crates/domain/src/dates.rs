@@ -112,6 +112,10 @@ mod tests {
         }
         let d = HrDate::parse("start_date", "2026-03-01").unwrap();
         assert_eq!(d.to_string(), "2026-03-01");
+        assert_eq!(
+            NaiveDate::from(d),
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+        );
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"2026-03-01\"");
     }
 }

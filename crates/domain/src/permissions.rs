@@ -261,6 +261,18 @@ mod tests {
     use AccessLevel::{Employee, Executive, Head, Lead, Manager};
 
     #[test]
+    fn tools_print_and_parse_back() {
+        for tool in Tool::ALL {
+            assert_eq!(tool.as_str().parse::<Tool>().unwrap(), *tool);
+        }
+        assert_eq!(
+            "payroll".parse::<Tool>().unwrap_err().field,
+            "tool",
+            "an unknown tool names the field"
+        );
+    }
+
+    #[test]
     fn default_matrix_is_the_contracts() {
         let m = Matrix::with_overrides([]);
         // (level, view:people, update:people, manage:people, update:integrations, manage:integrations)

@@ -167,6 +167,11 @@ mod tests {
             "Hobart"
         );
         assert_eq!(BoundedText::parse("x", " ").unwrap().non_empty(), None);
+        assert_eq!(
+            BoundedText::parse("x", " Perth ").unwrap().to_string(),
+            "Perth"
+        );
+        assert_eq!(MAX_SERVICE_ACCOUNT_KEY_BYTES, 65_536);
     }
 
     #[test]
@@ -198,6 +203,7 @@ mod tests {
             assert_eq!(Slug::parse("org", raw).is_ok(), ok, "{raw:?}");
         }
         assert_eq!(Slug::parse("org", "Acme").unwrap_err().field, "org");
+        assert_eq!(Slug::parse("org", " acme ").unwrap().to_string(), "acme");
         assert!(serde_json::from_str::<Slug>("\"Acme\"").is_err());
     }
 

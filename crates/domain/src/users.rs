@@ -167,6 +167,27 @@ mod tests {
     }
 
     #[test]
+    fn each_employment_field_alone_touches_the_person() {
+        for body in [
+            r#"{"employment_status": "active"}"#,
+            r#"{"employment_basis": "casual"}"#,
+            r#"{"location": "Hobart"}"#,
+            r#"{"start_date": null}"#,
+            r#"{"gender": "female"}"#,
+        ] {
+            let p: UserPatch = serde_json::from_str(body).unwrap();
+            assert!(p.touches_person(), "{body}");
+        }
+        for body in [
+            r#"{"access_level": "head"}"#,
+            r#"{"review_template_id": "r"}"#,
+        ] {
+            let p: UserPatch = serde_json::from_str(body).unwrap();
+            assert!(!p.touches_person(), "{body}");
+        }
+    }
+
+    #[test]
     fn an_empty_text_clears() {
         assert_eq!(
             stored_text(Some(BoundedText::parse("f", "  ").unwrap())),
