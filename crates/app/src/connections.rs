@@ -10,6 +10,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use roster_domain::patch::present_fields;
 use roster_domain::text::BoundedText;
 use roster_domain::{ConnectionStatus, Credential, Email, OrgId, Provider, UserId};
 pub use roster_providers::Environment;
@@ -451,14 +452,11 @@ impl App {
     ) -> Result<()> {
         let org = can.caller().org_id();
         let stored = self.stored(org, Provider::GoogleWorkspace).await?;
-        let fields_changed: Vec<&'static str> = [
+        let fields_changed = present_fields([
             ("service_account_key", key.is_some()),
             ("calendar_id", true),
             ("admin_email", admin_email.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(f, present)| present.then_some(f))
-        .collect();
+        ]);
         let secret = self.secret_or_stored(org, key, stored.as_ref(), "service_account_key")?;
         let parsed = match ServiceAccountKey::parse(secret.expose()) {
             Ok(k) => k,
@@ -543,15 +541,12 @@ impl App {
     ) -> Result<()> {
         let org = can.caller().org_id();
         let stored = self.stored(org, Provider::Remote).await?;
-        let fields_changed: Vec<&'static str> = [
+        let fields_changed = present_fields([
             ("api_token", api_token.is_some()),
             ("company_id", company_id.is_some()),
             ("environment", environment.is_some()),
             ("org_name", org_name.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(f, present)| present.then_some(f))
-        .collect();
+        ]);
         let environment = environment
             .or_else(|| {
                 stored
@@ -659,13 +654,10 @@ impl App {
     ) -> Result<()> {
         let org = can.caller().org_id();
         let stored = self.stored(org, Provider::Scrapin).await?;
-        let fields_changed: Vec<&'static str> = [
+        let fields_changed = present_fields([
             ("api_key", api_key.is_some()),
             ("org_name", org_name.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(f, present)| present.then_some(f))
-        .collect();
+        ]);
         let secret = self.secret_or_stored(org, api_key, stored.as_ref(), "api_key")?;
         let client = ScrapinClient::new(
             self.http.clone(),

@@ -17,3 +17,12 @@ pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// The names of the fields a request carried, for an audit event (names only: values may be
+/// HR data or secrets).
+pub fn present_fields<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
+    fields
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+}

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::dates::HrDate;
 use crate::model::Membership;
-use crate::patch::{nullable, present};
+use crate::patch::{nullable, present, present_fields};
 use crate::text::BoundedText;
 use crate::{AccessLevel, EmploymentBasis, EmploymentStatus, Error, Gender, UserId};
 
@@ -48,7 +48,7 @@ impl UserPatch {
 
     /// Names of the fields present, for the audit log (values are HR data: not logged).
     pub fn field_names(&self) -> Vec<&'static str> {
-        [
+        present_fields([
             ("access_level", self.access_level.is_some()),
             (
                 "onboarding_template_id",
@@ -64,10 +64,7 @@ impl UserPatch {
             ("location", self.location.is_some()),
             ("start_date", self.start_date.is_some()),
             ("gender", self.gender.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, present)| present.then_some(name))
-        .collect()
+        ])
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use roster_domain::Provider;
-use roster_testkit::{Answer, TestApp, spawn};
+use roster_testkit::{Answer, Persona, TestApp, spawn};
 use serde_json::{Value, json};
 
 const EXEC: &str = "executive";
@@ -34,14 +34,26 @@ fn remote_token(t: &TestApp, name: &str) -> String {
     format!("{}{name}", t.fakes.remote.token_prefix())
 }
 
-async fn exec_call(t: &TestApp, method: &str, path: &str, body: Option<Value>) -> Answer {
-    let call = t
-        .call(method.parse().unwrap(), path)
-        .as_user(t.world.at(EXEC));
+/// Sends `method path` with an optional JSON body, as `who` (anonymous when `None`).
+async fn send_as(
+    t: &TestApp,
+    who: Option<&Persona>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Answer {
+    let mut call = t.call(method.parse().unwrap(), path);
+    if let Some(p) = who {
+        call = call.as_user(p);
+    }
     match body {
-        Some(b) => call.json(&b).send().await,
+        Some(b) => call.json(b).send().await,
         None => call.send().await,
     }
+}
+
+async fn exec_call(t: &TestApp, method: &str, path: &str, body: Option<Value>) -> Answer {
+    send_as(t, Some(t.world.at(EXEC)), method, path, body.as_ref()).await
 }
 
 async fn connections(t: &TestApp, exec: &roster_testkit::Persona) -> Vec<Value> {
@@ -141,20 +153,11 @@ async fn every_connections_endpoint_is_for_executives_only() {
         ),
     ];
     for (method, path, body) in routes {
-        let call = t.call(method.parse().unwrap(), path);
-        let anonymous = match body {
-            Some(b) => call.json(b).send().await,
-            None => call.send().await,
-        };
-        anonymous.assert_problem(401, "unauthenticated");
+        send_as(&t, None, method, path, body.as_ref())
+            .await
+            .assert_problem(401, "unauthenticated");
         for level in ["head", "manager", "lead", "employee"] {
-            let call = t
-                .call(method.parse().unwrap(), path)
-                .as_user(t.world.at(level));
-            let a = match body {
-                Some(b) => call.json(b).send().await,
-                None => call.send().await,
-            };
+            let a = send_as(&t, Some(t.world.at(level)), method, path, body.as_ref()).await;
             assert_eq!(a.status, 403, "{level} {method} {path}: {}", a.text);
         }
     }
