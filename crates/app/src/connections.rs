@@ -1006,7 +1006,7 @@ impl App {
         if !won {
             return Ok(None);
         }
-        let release = |outcome: &'static str| {
+        let count_refresh = |outcome: &'static str| {
             metrics::counter!("roster_token_refreshes_total", "provider" => "xero", "outcome" => outcome)
                 .increment(1);
         };
@@ -1050,7 +1050,7 @@ impl App {
                     json!({ "stored": swapped }),
                 )
                 .await?;
-                release("ok");
+                count_refresh("ok");
                 Ok(Some(XeroAccess {
                     access_token: tokens.access_token,
                     tenant_id,
@@ -1074,7 +1074,7 @@ impl App {
                     json!({ "reason": describe(&e) }),
                 )
                 .await?;
-                release("needs_reauth");
+                count_refresh("needs_reauth");
                 Err(Error::Provider(e))
             }
             Err(e) => {
@@ -1086,7 +1086,7 @@ impl App {
                         now,
                     )
                     .await?;
-                release("error");
+                count_refresh("error");
                 Err(Error::Provider(e))
             }
         };
