@@ -77,6 +77,36 @@ pub struct Person {
     pub synced_at: Option<DateTime<Utc>>,
 }
 
+/// The contact section of a profile (executive; head over their subtree; manager over
+/// direct reports; everyone over themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Contact {
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub personal_email: Option<String>,
+    pub home_address: Option<String>,
+}
+
+/// The demographics section of a profile (same audience as [`Contact`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Demographics {
+    pub gender: Option<Gender>,
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// The financial section of a profile (executive only). Stored sealed by the vault as this
+/// JSON document in `people.financial_sealed`, bound to the person's row, so it serializes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Financial {
+    pub super_fund_name: Option<String>,
+    /// `regulated` or `smsf`.
+    pub super_fund_type: Option<String>,
+    pub super_member_number: Option<String>,
+    pub bank_account_name: Option<String>,
+    pub bank_bsb: Option<String>,
+    pub bank_account_number: Option<String>,
+}
+
 impl Person {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
