@@ -10,6 +10,7 @@ pub mod ids;
 pub mod model;
 pub mod outbound;
 pub mod patch;
+pub mod people_sync;
 pub mod permissions;
 pub mod text;
 pub mod users;
