@@ -45,3 +45,29 @@ impl OrgTx<'_> {
         Ok(())
     }
 }
+
+impl OrgTx<'_> {
+    /// Extends the lease if we still hold it; false when it expired or another took it.
+    /// Inside a transaction the row stays locked until commit, so a sync that checks this
+    /// just before committing cannot overlap a newer holder (PostgreSQL blocks the other
+    /// `acquire_lease` on the row; SQLite has one writer).
+    pub async fn renew_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<bool> {
+        let n = execute!(
+            self.tx,
+            "UPDATE leases SET expires_at = $4
+             WHERE org_id = $1 AND name = $2 AND holder = $3 AND expires_at > $5",
+            self.org.as_uuid(),
+            name,
+            holder,
+            now + ttl,
+            now
+        )?;
+        Ok(n == 1)
+    }
+}

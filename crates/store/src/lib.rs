@@ -4,15 +4,18 @@
 mod db;
 pub mod audit;
 pub mod auth;
+mod batch;
 pub mod connections;
 mod error;
 pub mod leases;
 pub mod migrate;
 pub mod orgs;
 pub mod people;
+pub mod people_sync;
 pub mod permissions;
 pub mod secrets;
 pub mod squads;
+pub mod sync_runs;
 pub mod users;
 
 use std::str::FromStr;

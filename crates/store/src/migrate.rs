@@ -55,6 +55,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
         sqlite: "",
     },
+    Migration {
+        version: 6,
+        name: "sync_runs",
+        common: include_str!("../migrations/0006_sync_runs.sql"),
+        postgres: "",
+        sqlite: "",
+    },
 ];
 
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.
