@@ -751,7 +751,7 @@ impl App {
     }
 
     /// Records a connection's health after a use.
-    async fn mark(
+    pub(crate) async fn mark(
         &self,
         org: OrgId,
         provider: Provider,
@@ -808,6 +808,29 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A client for the organization's Productive connection, with its stored token and
+    /// organization id.
+    pub(crate) async fn productive_client(&self, org: OrgId) -> Result<ProductiveClient> {
+        let record = self
+            .stored(org, Provider::Productive)
+            .await?
+            .ok_or(Error::NotConnected(Provider::Productive))?;
+        let secret = self.open_secret(org, &record)?;
+        let organization_id = record
+            .settings
+            .get("organization_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(ProductiveClient::new(
+            self.http.clone(),
+            &self.settings.provider_urls,
+            ProductiveCredentials {
+                api_token: SecretString::from(secret.token),
+                organization_id,
+            },
+        ))
     }
 
     fn xero_client(&self) -> Result<XeroClient> {

@@ -41,6 +41,20 @@ pub enum Error {
     /// A stored secret did not open (a missing or wrong key, or a corrupt row).
     #[error("a stored secret could not be opened")]
     Vault(#[source] roster_vault::Error),
+    /// Another run of this sync holds the organization's claim.
+    #[error("a {0} sync is already running for this organization; try again when it finishes")]
+    SyncInProgress(&'static str),
+    /// The sync would retire too many people; nothing was changed.
+    #[error(
+        "the sync would retire {retiring} of {active} active people, more than the allowed share; nothing was changed (repeat with allow_mass_removal=true if that is right)"
+    )]
+    MassRemovalBlocked { retiring: usize, active: usize },
+    /// A provider sent a record Roster cannot store; the sync changed nothing.
+    #[error("{provider} sync, checking the records: {message}")]
+    SyncData {
+        provider: roster_domain::Provider,
+        message: String,
+    },
     /// Signing a token failed: a bug, never the caller's input.
     #[error("signing a token failed")]
     TokenSigning(#[source] jsonwebtoken::errors::Error),

@@ -6,8 +6,10 @@ pub mod connections;
 mod error;
 pub mod keys;
 pub mod operator;
+pub mod people_sync;
 pub mod permissions;
 pub mod secrets;
+pub mod sync_runs;
 pub mod users;
 
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct App {
     /// Resolves the hosts of user-supplied URLs before Roster trusts them.
     resolver: Arc<dyn roster_providers::Resolve>,
     pub settings: Arc<Settings>,
+    /// Background people refreshes this instance started (`people_sync.rs`).
+    refreshes: people_sync::Refreshes,
 }
 
 /// Whether the database can serve requests (`/readyz`).
@@ -101,6 +105,7 @@ impl App {
             http,
             resolver: Arc::new(roster_providers::SystemResolver),
             settings: Arc::new(settings),
+            refreshes: people_sync::Refreshes::default(),
         }
     }
 

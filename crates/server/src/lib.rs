@@ -44,6 +44,7 @@ pub fn router(state: AppState, limits: &ServerLimits) -> Router {
         .merge(routes::admin_permissions::router())
         .merge(routes::admin_audit::router())
         .merge(routes::connections::router())
+        .merge(routes::sync::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.

@@ -282,6 +282,15 @@ impl From<roster_app::Error> for ApiError {
                 detail: e.to_string(),
             },
             e @ A::RefreshInProgress => Self::Busy(Arc::new(e)),
+            e @ A::SyncInProgress(_) => Self::StateConflict {
+                code: "sync_in_progress",
+                detail: e.to_string(),
+            },
+            e @ A::MassRemovalBlocked { .. } => Self::StateConflict {
+                code: "mass_removal_blocked",
+                detail: e.to_string(),
+            },
+            e @ A::SyncData { .. } => Self::ProviderFailed(e.to_string()),
             e @ (A::TokenSigning(_) | A::Vault(_)) => Self::Internal(Arc::new(e)),
         }
     }

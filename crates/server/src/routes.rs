@@ -7,6 +7,7 @@ pub mod admin_users;
 pub mod connections;
 pub mod me;
 pub mod meta;
+pub mod sync;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::model::Squad;
-use roster_domain::people_sync::{Current, CurrentUser, Plan, PersonWrite};
+use roster_domain::people_sync::{Current, CurrentUser, PersonWrite, Plan};
 use roster_domain::{Email, PersonId, SquadId, UserId};
 use uuid::Uuid;
 

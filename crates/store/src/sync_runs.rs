@@ -164,16 +164,9 @@ impl OrgTx<'_> {
              WHERE org_id = $1 AND kind = $2 AND status = 'succeeded'
              ORDER BY finished_at DESC, run_id DESC LIMIT 1"
         );
-        rows!(
-            self.tx,
-            fetch_optional,
-            Row,
-            &sql,
-            self.org.as_uuid(),
-            kind
-        )?
-        .map(TryInto::try_into)
-        .transpose()
+        rows!(self.tx, fetch_optional, Row, &sql, self.org.as_uuid(), kind)?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     /// Up to `limit` runs, newest first, older than the run `before` when given.

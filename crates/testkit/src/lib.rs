@@ -95,6 +95,12 @@ impl Answer {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Fails with the body when the status is not `status`.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) {
+        assert_eq!(self.status, status, "{}", self.text);
+    }
+
     /// Asserts an RFC 9457 problem with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) {
@@ -322,6 +328,9 @@ pub async fn spawn() -> TestApp {
 pub struct Options {
     pub store: StoreOptions,
     pub limits: ServerLimits,
+    /// People in the fakes' sample company (default [`TEST_COMPANY_SIZE`]); more than 200
+    /// makes Productive's people listing span pages.
+    pub company_size: Option<usize>,
 }
 
 impl From<ServerLimits> for Options {
@@ -353,7 +362,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let keys = KeyRing::new(vec![SecretKey::generate()]).expect("key ring");
     let company = Arc::new(SampleCompany::generate(
         TEST_COMPANY_SEED,
-        TEST_COMPANY_SIZE,
+        options.company_size.unwrap_or(TEST_COMPANY_SIZE),
     ));
     let fakes = Arc::new(
         FakeProviders::start(company.clone(), Arc::new(clock.clone()))

@@ -18,4 +18,5 @@ mod me;
 mod meta;
 mod openapi;
 mod org_scoping;
+mod people_sync;
 mod store;

@@ -1,0 +1,347 @@
+//! The Productive sync end to end: `POST /api/people/sync`, `POST
+//! /api/admin/users/sync-productive` and `GET /api/admin/sync-runs`, against the Productive
+//! fake: what a first and a repeated sync write, who may run one, and that every failure
+//! (a page, a rate limit, a malformed record, a competing run) changes nothing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use roster_app::audit::Actor;
+use roster_domain::Clock;
+use roster_domain::model::Squad;
+use roster_domain::people_sync::{Current, CurrentUser};
+use roster_fakes::faults::Fault;
+use roster_testkit::{Options, TestApp, spawn, spawn_with};
+use serde_json::json;
+
+async fn connect_productive(t: &TestApp) {
+    t.put("/api/admin/connections/productive")
+        .as_user(t.world.at("executive"))
+        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+async fn sync(t: &TestApp, query: &str) -> roster_testkit::Answer {
+    t.post(&format!("/api/people/sync{query}"))
+        .as_user(t.world.at("executive"))
+        .send()
+        .await
+}
+
+/// Active people the fake's Productive lists.
+fn productive_active(t: &TestApp) -> usize {
+    t.company
+        .people
+        .iter()
+        .filter(|p| p.productive_id.is_some() && p.is_active)
+        .count()
+}
+
+/// Everything a sync may touch in acme, row by row, and the last successful run.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    people: Vec<Current>,
+    users: Vec<CurrentUser>,
+    squads: Vec<Squad>,
+    last_success: Option<uuid::Uuid>,
+}
+
+async fn snapshot(t: &TestApp) -> Snapshot {
+    let mut tx = t.store.begin().await.unwrap();
+    let mut org = tx.org(t.world.acme.id);
+    let people = org.sync_people().await.unwrap();
+    let mut users = org.sync_users().await.unwrap();
+    users.sort_by_key(|u| u.id);
+    let mut squads = org.sync_squads().await.unwrap();
+    squads.sort_by_key(|s| s.id);
+    let last_success = org
+        .last_successful_sync("productive")
+        .await
+        .unwrap()
+        .map(|r| r.id);
+    tx.rollback().await.unwrap();
+    Snapshot {
+        people,
+        users,
+        squads,
+        last_success,
+    }
+}
+
+#[tokio::test]
+async fn a_first_sync_builds_the_directory_and_a_second_changes_nothing() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    let first = sync(&t, "").await;
+    first.assert_status(200);
+    let expected = productive_active(&t);
+    assert_eq!(first.body["ok"], true);
+    assert_eq!(first.body["synced"], expected);
+    assert_eq!(first.body["counts"]["created"], expected);
+    assert_eq!(first.body["counts"]["retired"], 0);
+
+    let snap = snapshot(&t).await;
+    let synced: Vec<&Current> = snap
+        .people
+        .iter()
+        .filter(|p| p.productive_id.is_some())
+        .collect();
+    assert_eq!(synced.len(), expected);
+    // Managers follow Productive: each synced person's manager is the person Productive names.
+    let by_pid: BTreeMap<&str, &Current> = synced
+        .iter()
+        .map(|p| (p.productive_id.as_deref().unwrap(), *p))
+        .collect();
+    for sample in t.company.people.iter().filter(|p| p.is_active) {
+        let Some(pid) = sample.productive_id.as_deref() else {
+            continue;
+        };
+        let want = sample
+            .manager
+            .and_then(|m| t.company.people[m].productive_id.as_deref())
+            .filter(|m| by_pid.contains_key(m) && *m != pid)
+            .map(|m| by_pid[m].id);
+        assert_eq!(by_pid[pid].manager, want, "manager of {pid}");
+    }
+    assert!(!snap.squads.is_empty(), "teams become squads");
+
+    let second = sync(&t, "").await;
+    second.assert_status(200);
+    for count in ["created", "updated", "retired", "reactivated", "linked"] {
+        assert_eq!(second.body["counts"][count], 0, "{count}: {}", second.text);
+    }
+    let again = snapshot(&t).await;
+    assert_eq!(again.people, snap.people);
+    assert_eq!(again.squads, snap.squads);
+
+    let runs = t
+        .get("/api/admin/sync-runs")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    runs.assert_status(200);
+    let list = runs.body["runs"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["id"], second.body["run_id"], "newest first");
+    assert_eq!(list[0]["kind"], "productive");
+    assert_eq!(list[0]["outcome"], "succeeded");
+    assert_eq!(list[1]["counts"]["created"], expected);
+    assert!(list[1]["coverage"]["email"].as_f64().unwrap() > 50.0);
+}
+
+#[tokio::test]
+async fn the_admin_route_runs_the_same_sync_and_only_executives_and_managers_of_people_may_sync() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    t.post("/api/people/sync")
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+    for level in ["head", "manager", "lead", "employee"] {
+        let p = t.world.at(level);
+        t.post("/api/people/sync")
+            .as_user(p)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+        t.post("/api/admin/users/sync-productive")
+            .as_user(p)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+        t.get("/api/admin/sync-runs")
+            .as_user(p)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let admin = t
+        .post("/api/admin/users/sync-productive")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    admin.assert_status(200);
+    assert_eq!(admin.body["synced"], productive_active(&t));
+    sync(&t, "?allow_mass_removal=perhaps")
+        .await
+        .assert_problem(422, "validation_failed");
+    t.get("/api/admin/sync-runs?cursor=nope")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    // globex has no Productive connection, and sees none of acme's runs.
+    t.post("/api/people/sync")
+        .as_user(&t.world.globex_exec)
+        .send()
+        .await
+        .assert_problem(409, "not_connected");
+    let theirs = t
+        .get("/api/admin/sync-runs")
+        .as_user(&t.world.globex_exec)
+        .send()
+        .await;
+    assert_eq!(theirs.body["runs"], json!([]));
+}
+
+/// A sync that fails anywhere leaves everything as it was and says why.
+async fn assert_failure_changes_nothing(
+    t: &TestApp,
+    fault: Fault,
+    status: u16,
+    code: &str,
+    words: &str,
+) {
+    let before = snapshot(t).await;
+    t.fakes.productive.inject(fault);
+    let answer = sync(t, "").await;
+    t.fakes.productive.clear_faults();
+    answer.assert_problem(status, code);
+    let detail = answer.body["detail"].as_str().unwrap();
+    assert!(detail.contains(words), "{detail}");
+    assert!(!detail.contains("good-token"), "no secret in {detail}");
+    assert_eq!(snapshot(t).await, before, "a failed sync changed nothing");
+    let runs = t
+        .get("/api/admin/sync-runs")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    assert_eq!(runs.body["runs"][0]["outcome"], "failed");
+    assert!(
+        runs.body["runs"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(words)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_last_page_a_rate_limit_or_a_malformed_record_changes_nothing() {
+    // 450 people: the people listing spans three pages of 200.
+    let t = spawn_with(Options {
+        company_size: Some(450),
+        ..Options::default()
+    })
+    .await;
+    connect_productive(&t).await;
+    let pages = productive_active(&t).div_ceil(200);
+    assert!(pages >= 2, "the listing must span pages");
+    // Once on an empty directory, once on a synced one (where a failure could retire people).
+    for round in 0..2 {
+        assert_failure_changes_nothing(
+            &t,
+            Fault::FailPage {
+                operation: "productive.people".into(),
+                page: u32::try_from(pages).unwrap(),
+                status: 500,
+            },
+            502,
+            "provider_error",
+            "productive",
+        )
+        .await;
+        assert_failure_changes_nothing(
+            &t,
+            Fault::RateLimitBurst {
+                operation: "productive.people".into(),
+                times: 100,
+                retry_after_secs: 100_000,
+            },
+            429,
+            "rate_limited",
+            "productive",
+        )
+        .await;
+        assert_failure_changes_nothing(
+            &t,
+            Fault::MalformedBody {
+                operation: "productive.team_memberships".into(),
+                times: 1,
+            },
+            502,
+            "provider_error",
+            "productive",
+        )
+        .await;
+        if round == 0 {
+            sync(&t, "").await.assert_status(200);
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_sync_at_a_time_across_instances_and_a_crashed_claim_lapses() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    let other = t.another_instance().await;
+    // Hold the first run's fetch long enough for the others to try.
+    t.fakes.productive.inject(Fault::Slow {
+        operation: "productive.people".into(),
+        delay: Duration::from_millis(400),
+        times: 8,
+    });
+    let org = t.world.acme.id;
+    let runs = (0..8).map(|i| {
+        let app = if i % 2 == 0 {
+            t.app.clone()
+        } else {
+            other.clone()
+        };
+        async move { app.sync_productive(org, Actor::SYSTEM, false).await }
+    });
+    let results = futures::future::join_all(runs).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let busy = results
+        .iter()
+        .filter(|r| matches!(r, Err(roster_app::Error::SyncInProgress(_))))
+        .count();
+    assert_eq!((ok, busy), (1, 7), "{results:?}");
+    t.fakes.productive.clear_faults();
+    let snap = snapshot(&t).await;
+    assert_eq!(
+        snap.people
+            .iter()
+            .filter(|p| p.productive_id.is_some())
+            .count(),
+        productive_active(&t),
+        "no duplicate rows"
+    );
+
+    // An instance that died holding the claim: refused until the lease lapses.
+    let now = t.clock.now();
+    let mut tx = t.store.begin().await.unwrap();
+    assert!(
+        tx.org(org)
+            .acquire_lease(
+                "sync:productive",
+                "crashed-instance",
+                now,
+                chrono::Duration::minutes(15)
+            )
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    sync(&t, "").await.assert_problem(409, "sync_in_progress");
+    t.clock.advance(chrono::Duration::minutes(16));
+    let after = sync(&t, "").await;
+    after.assert_status(200);
+    assert_eq!(after.body["counts"]["created"], 0);
+}
+
+#[tokio::test]
+async fn sync_metrics_count_runs_by_kind_and_outcome() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    sync(&t, "").await.assert_status(200);
+    let text = t.get("/metrics").send().await.text;
+    assert!(
+        text.lines().any(|l| l.starts_with("roster_sync_runs_total")
+            && l.contains("kind=\"productive\"")
+            && l.contains("outcome=\"succeeded\"")),
+        "{text}"
+    );
+    assert!(text.contains("roster_sync_run_duration_seconds"));
+}
