@@ -833,6 +833,28 @@ impl App {
         ))
     }
 
+    /// A client for the organization's Google Workspace connection, acting as its admin.
+    pub(crate) async fn google_client(&self, org: OrgId) -> Result<GoogleWorkspaceClient> {
+        let record = self
+            .stored(org, Provider::GoogleWorkspace)
+            .await?
+            .ok_or(Error::NotConnected(Provider::GoogleWorkspace))?;
+        let secret = self.open_secret(org, &record)?;
+        let key = ServiceAccountKey::parse(&secret.token)
+            .map_err(|_| Error::Vault(roster_vault::Error::Malformed))?;
+        let admin_email = record
+            .settings
+            .get("admin_email")
+            .and_then(Value::as_str)
+            .and_then(|e| Email::parse(e).ok());
+        Ok(GoogleWorkspaceClient::new(
+            self.http.clone(),
+            &self.settings.provider_urls,
+            key,
+            admin_email,
+        ))
+    }
+
     fn xero_client(&self) -> Result<XeroClient> {
         let s = &self.settings;
         let (Some(client_id), Some(public_url)) = (&s.xero_client_id, &s.public_url) else {

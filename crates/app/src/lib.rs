@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod connections;
 mod error;
+pub mod google_sync;
 pub mod keys;
 pub mod operator;
 pub mod people_sync;

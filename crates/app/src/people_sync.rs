@@ -214,7 +214,7 @@ impl App {
 
     /// Records a provider failure on the connection (`needs_reauth` for a dead credential),
     /// best effort: the failure itself is what the caller reports.
-    async fn note_provider_failure(
+    pub(crate) async fn note_provider_failure(
         &self,
         org: OrgId,
         provider: Provider,
@@ -230,7 +230,7 @@ impl App {
         }
     }
 
-    async fn note_provider_success(&self, org: OrgId, provider: Provider) {
+    pub(crate) async fn note_provider_success(&self, org: OrgId, provider: Provider) {
         if let Err(m) = self.mark(org, provider, ConnectionStatus::Ok, None).await {
             tracing::warn!(%org, error = %m, "recording the connection's use failed");
         }

@@ -6,6 +6,7 @@ pub mod dates;
 pub mod duration;
 pub mod email;
 pub mod enums;
+pub mod google_sync;
 pub mod ids;
 pub mod model;
 pub mod outbound;

@@ -143,6 +143,7 @@ impl Modify for BearerAuth {
         routes::connections::set_scrapin_alerts,
         routes::sync::sync_people,
         routes::sync::sync_productive,
+        routes::sync::sync_google,
         routes::sync::list_sync_runs,
     ),
     components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc, crate::problem::Problem, crate::problem::ProblemField)),

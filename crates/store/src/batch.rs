@@ -74,6 +74,66 @@ pub(crate) async fn execute(
     }
 }
 
+/// Runs one query with `args` bound to `$1…$n` in order; every row it returned.
+pub(crate) async fn fetch_all<R>(
+    inner: &mut TxInner,
+    sql: &str,
+    args: &[Arg],
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match inner {
+        TxInner::Sqlite(c) => {
+            bind_all_as(sqlx::query_as(sql), args)
+                .fetch_all(&mut **c)
+                .await
+        }
+        TxInner::Postgres(c) => {
+            bind_all_as(sqlx::query_as(sql), args)
+                .fetch_all(&mut **c)
+                .await
+        }
+        TxInner::SqliteConn(c) => {
+            bind_all_as(sqlx::query_as(sql), args)
+                .fetch_all(&mut **c)
+                .await
+        }
+        TxInner::PostgresConn(c) => {
+            bind_all_as(sqlx::query_as(sql), args)
+                .fetch_all(&mut **c)
+                .await
+        }
+    }
+}
+
+fn bind_all_as<'q, DB, R>(
+    mut q: sqlx::query::QueryAs<'q, DB, R, <DB as Database>::Arguments<'q>>,
+    args: &'q [Arg],
+) -> sqlx::query::QueryAs<'q, DB, R, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    Uuid: Encode<'q, DB> + Type<DB>,
+    Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+{
+    for a in args {
+        q = match a {
+            Arg::Uuid(v) => q.bind(*v),
+            Arg::OptUuid(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_str()),
+            Arg::OptText(v) => q.bind(v.as_deref()),
+            Arg::Time(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
 /// `($a, $b, …)` groups for `rows` rows of `width` fresh placeholders each, numbered from
 /// `first`, with `fixed` (e.g. `$1` for the organization) spliced in where a row's template
 /// says `{}`: `template` is one row with `?` for each fresh placeholder.

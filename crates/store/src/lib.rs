@@ -7,6 +7,7 @@ pub mod auth;
 mod batch;
 pub mod connections;
 mod error;
+pub mod google_sync;
 pub mod leases;
 pub mod migrate;
 pub mod orgs;

@@ -145,22 +145,29 @@ impl OrgTx<'_> {
                 now,
             )
             .await?;
-        statements += self
-            .set_by_id(
-                "people",
-                "person_id",
-                "user_id",
-                &plan
-                    .user_links
-                    .iter()
-                    .map(|(p, u)| (p.as_uuid(), Arg::OptUuid(Some(u.as_uuid()))))
-                    .collect::<Vec<_>>(),
-                now,
-            )
-            .await?;
+        statements += self.link_users(&plan.user_links, now).await?;
         statements += self.link_productive_ids(&plan.productive_ids, now).await?;
         statements += self.update_synced_users(plan, now).await?;
         Ok(statements)
+    }
+
+    /// Links people to users (each pair: this person is this user).
+    pub(crate) async fn link_users(
+        &mut self,
+        links: &[(PersonId, UserId)],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        self.set_by_id(
+            "people",
+            "person_id",
+            "user_id",
+            &links
+                .iter()
+                .map(|(p, u)| (p.as_uuid(), Arg::OptUuid(Some(u.as_uuid()))))
+                .collect::<Vec<_>>(),
+            now,
+        )
+        .await
     }
 
     async fn insert_squads(&mut self, squads: &[Squad], now: DateTime<Utc>) -> Result<usize> {

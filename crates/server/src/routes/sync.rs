@@ -1,5 +1,6 @@
-//! The Productive sync (`POST /api/people/sync`, `POST /api/admin/users/sync-productive`)
-//! and the record of every sync run (`GET /api/admin/sync-runs`).
+//! The directory syncs (`POST /api/people/sync`, `POST /api/admin/users/sync-productive`,
+//! `POST /api/admin/users/sync-google`) and the record of every sync run
+//! (`GET /api/admin/sync-runs`).
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/people/sync", post(sync_people))
         .route("/api/admin/users/sync-productive", post(sync_productive))
+        .route("/api/admin/users/sync-google", post(sync_google))
         .route("/api/admin/sync-runs", get(list_sync_runs))
 }
 
@@ -109,6 +111,39 @@ pub async fn sync_productive(
     Ok(JsonOut(
         state.app.sync_people_admin(&can, allow).await?.into(),
     ))
+}
+
+/// What the Google directory sync did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoogleSyncBody {
+    pub ok: bool,
+    /// Users created, or existing users who joined the organization.
+    pub created: usize,
+    /// Users whose name, picture or job title changed.
+    pub updated: usize,
+    /// People newly linked to a user by email.
+    pub linked: usize,
+    /// Active directory users considered.
+    pub total: usize,
+}
+
+/// Creates users from the Google directory (as employees), refreshes names, pictures and
+/// titles, and links unlinked people by email. Suspended users are skipped.
+#[utoipa::path(post, path = "/api/admin/users/sync-google", tag = "admin", security(("bearer" = [])),
+    params(("x-active-org" = Option<String>, Header, description = "organization id or slug")),
+    responses((status = 200, body = GoogleSyncBody), crate::openapi::ProviderWriteProblems))]
+pub async fn sync_google(
+    State(state): State<AppState>,
+    Allowed(can): Allowed<Executive>,
+) -> Result<JsonOut<GoogleSyncBody>, ApiError> {
+    let s = state.app.sync_google(&can).await?;
+    Ok(JsonOut(GoogleSyncBody {
+        ok: true,
+        created: s.created,
+        updated: s.updated,
+        linked: s.linked,
+        total: s.total,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -345,3 +345,112 @@ async fn sync_metrics_count_runs_by_kind_and_outcome() {
     );
     assert!(text.contains("roster_sync_run_duration_seconds"));
 }
+
+async fn connect_google(t: &TestApp) {
+    t.put("/api/admin/connections/google-workspace")
+        .as_user(t.world.at("executive"))
+        .json(&json!({
+            "service_account_key": t.fakes.google.service_account_key_json(),
+            "calendar_id": t.fakes.google.leave_calendar_id(),
+            "admin_email": t.company.google_admin().email,
+        }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+async fn sync_google(t: &TestApp) -> roster_testkit::Answer {
+    t.post("/api/admin/users/sync-google")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn the_google_sync_creates_users_links_people_by_email_and_repeats_as_a_no_op() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    connect_google(&t).await;
+    sync(&t, "").await.assert_status(200);
+    let first = sync_google(&t).await;
+    first.assert_status(200);
+    let total = first.body["total"].as_u64().unwrap();
+    assert!(total > 0);
+    assert_eq!(
+        first.body["created"], total,
+        "nobody in the directory was a user yet"
+    );
+    // Every active person whose email Google lists as an active user is now that user.
+    let google_emails: std::collections::BTreeSet<String> = t
+        .company
+        .people
+        .iter()
+        .filter(|p| p.google_id.is_some() && !p.is_leaver)
+        .filter_map(|p| p.email.clone())
+        .collect();
+    let snap = snapshot(&t).await;
+    let should_link: Vec<&Current> = snap
+        .people
+        .iter()
+        .filter(|p| {
+            !p.retired
+                && p.email
+                    .as_ref()
+                    .is_some_and(|e| google_emails.contains(e.as_str()))
+        })
+        .collect();
+    assert!(!should_link.is_empty());
+    assert!(should_link.iter().all(|p| p.user.is_some()));
+    assert_eq!(first.body["linked"], should_link.len());
+    // New users are employees of acme, visible in the Admin API.
+    let users = t
+        .get("/api/admin/users")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    let listed = users.body["users"].as_array().unwrap();
+    assert_eq!(listed.len() as u64, 5 + total);
+    assert!(
+        listed
+            .iter()
+            .filter(|u| u["email"] != "executive@acme.test")
+            .any(|u| u["access_level"] == "employee")
+    );
+
+    let second = sync_google(&t).await;
+    second.assert_status(200);
+    assert_eq!(
+        (
+            &second.body["created"],
+            &second.body["updated"],
+            &second.body["linked"]
+        ),
+        (&json!(0), &json!(0), &json!(0)),
+        "{}",
+        second.text
+    );
+
+    // A failing directory page changes nothing.
+    let before = snapshot(&t).await;
+    t.fakes.google.inject(Fault::Status {
+        operation: "google.users".into(),
+        status: 403,
+        times: 1,
+    });
+    sync_google(&t).await.assert_problem(502, "provider_error");
+    t.fakes.google.clear_faults();
+    assert_eq!(snapshot(&t).await.people, before.people);
+
+    for level in ["head", "employee"] {
+        t.post("/api/admin/users/sync-google")
+            .as_user(t.world.at(level))
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    t.post("/api/admin/users/sync-google")
+        .as_user(&t.world.globex_exec)
+        .send()
+        .await
+        .assert_problem(409, "not_connected");
+}
