@@ -28,7 +28,7 @@ use serde_json::Value;
     clippy::disallowed_methods,
     reason = "the test harness picks its store from the environment"
 )]
-fn server_url() -> Option<String> {
+pub fn server_url() -> Option<String> {
     std::env::var("ROSTER_TEST_DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
