@@ -99,7 +99,8 @@ impl App {
             run,
             &RunResult {
                 counts: counts.clone(),
-                ..RunResult::default()
+                coverage: json!({}),
+                warnings: Vec::new(),
             },
         )
         .await?;

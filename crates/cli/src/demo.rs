@@ -1,15 +1,14 @@
 //! `roster demo`: the zero-configuration tour.
 //!
 //! An embedded SQLite database in a data directory, the built-in fake providers serving one
-//! sample company (imported through `App::import_directory` until the Productive sync lands; the
-//! provider settings in `roster.toml` point at the fakes), a running server,
-//! and a ready sign-in per persona. Writes `DIR/roster.toml` so `roster --config
+//! sample company (the provider settings in `roster.toml` point at them), every provider
+//! connected and the directory synced from them through the same operations the API runs, a
+//! running server, and a ready sign-in per persona. Writes `DIR/roster.toml` so `roster --config
 //! DIR/roster.toml admin …` works against the running demo. With `--json`, stdout carries
 //! exactly one line; logs go to stderr.
 
 mod connect;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,14 +16,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use chrono::Duration;
 use clap::Args;
-use roster_app::App;
-use roster_app::operator::Directory;
-use roster_company::{Level, SampleBasis, SampleCompany, SamplePerson};
-use roster_domain::model::{Employment, Person, Squad, squad_key};
-use roster_domain::{
-    AccessLevel, Clock, Email, EmploymentBasis, EmploymentStatus, Gender, PersonId, Slug, SquadId,
-    SystemClock,
-};
+use roster_app::audit::Actor;
+use roster_app::{App, Executive};
+use roster_company::{Level, SampleCompany, SamplePerson};
+use roster_domain::model::squad_key;
+use roster_domain::{AccessLevel, Clock, Email, PersonId, Slug, SystemClock};
 use roster_fakes::FakeProviders;
 use roster_server::AppState;
 use roster_vault::{ExposeSecret, SecretKey};
@@ -134,7 +130,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let app = wiring::app(store, ring, &config)?;
     // A reused directory may hold secrets sealed under a key its roster.toml lost.
     keys::check_at_startup(&app).await?;
-    let personas = seed(&app, &company).await?;
+    let personas = seed(&app, &company, &fakes).await?;
 
     let mut users = Vec::new();
     for (person, level, name, email) in personas {
@@ -150,11 +146,6 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
             token: token.token,
         });
     }
-    let executive = users
-        .iter()
-        .find(|p| p.access_level == AccessLevel::Executive)
-        .ok_or_else(|| anyhow!("the demo has no executive"))?;
-    connect::connect_all(&app, &fakes, &executive.token).await?;
     let ready = Ready {
         url: format!("http://{addr}"),
         data_dir: data_dir.display().to_string(),
@@ -237,101 +228,90 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 
 type Seeded = (PersonId, AccessLevel, String, Email);
 
-/// Creates the demo organization with the sample company's active staff, its squads, and
-/// a user per access level linked to their person, through the same operations as the
-/// admin CLI (so the audit log records them). Reuses an organization seeded before.
-async fn seed(app: &App, company: &SampleCompany) -> Result<Vec<Seeded>> {
+/// Builds the demo organization the way an operator would: creates its executive (the
+/// sample company's CEO) with the admin CLI's operation, connects every provider through
+/// the Connections operations, then runs the real syncs against the fakes: Productive (the
+/// directory, managers, squads), then Google (a user for everyone in the Workspace directory,
+/// linked to their person by email). The other personas are users those syncs created, given
+/// their access level through the Admin API's operation. Everything is audited; a reused
+/// data directory runs the same steps, which change nothing the second time.
+async fn seed(app: &App, company: &SampleCompany, fakes: &FakeProviders) -> Result<Vec<Seeded>> {
     let slug = Slug::parse("org", &squad_key(&company.name))
         .map_err(|e| anyhow!("the sample company's slug: {e}"))?;
     let picks = pick_personas(company)?;
-    if let Some((_, users)) = app.org_members(&slug).await.map_err(|e| anyhow!(e))? {
-        // A reused data directory: find the personas again.
-        return Ok(users
-            .into_iter()
-            .filter_map(|u| {
-                Some((
-                    u.person_id?,
-                    u.membership.access_level,
-                    u.user.name,
-                    u.user.email,
-                ))
-            })
-            .collect());
+    let email_of = |p: &SamplePerson| {
+        Email::parse(p.email.as_deref().unwrap_or_default())
+            .map_err(|e| anyhow!("sample email: {e}"))
+    };
+    let (ceo_level, ceo) = picks[0];
+    let ceo_email = email_of(ceo)?;
+    let members = app.org_members(&slug).await.map_err(|e| anyhow!(e))?;
+    let exists = members
+        .as_ref()
+        .is_some_and(|(_, users)| users.iter().any(|u| u.user.email == ceo_email));
+    if !exists {
+        app.create_user(
+            &ceo_email,
+            &ceo.display_name(),
+            ceo_level,
+            Some(&slug),
+            Some(&company.name),
+        )
+        .await
+        .map_err(|e| anyhow!("creating {ceo_email}: {e}"))?;
     }
-
-    let mut user_of = HashMap::new();
-    let mut out = Vec::new();
-    let mut org_id = None;
-    for (level, p) in &picks {
-        let email = Email::parse(p.email.as_deref().unwrap_or_default())
-            .map_err(|e| anyhow!("sample email: {e}"))?;
-        let (user, org) = app
-            .create_user(
-                &email,
-                &p.display_name(),
-                *level,
-                Some(&slug),
-                Some(&company.name),
-            )
-            .await
-            .map_err(|e| anyhow!("creating {email}: {e}"))?;
-        org_id = Some(org.id);
-        user_of.insert(p.index, user.id);
-        out.push((*level, p.display_name(), email, p.index));
-    }
-    let org = org_id.ok_or_else(|| anyhow!("no persona"))?;
-    let now = app.clock.now();
-
-    let mut directory = Directory::default();
-    let mut squad_ids = HashMap::new();
-    for s in &company.squads {
-        let squad = Squad {
-            id: SquadId::new(),
-            key: squad_key(&s.name),
-            name: s.name.clone(),
-            productive_team_id: Some(s.productive_team_id.clone()),
-        };
-        squad_ids.insert(s.index, squad.id);
-        directory.squads.push(squad);
-    }
-    let staff: Vec<&SamplePerson> = company
-        .people
-        .iter()
-        .filter(|p| p.is_active && p.productive_id.is_some())
-        .collect();
-    let person_ids: HashMap<usize, PersonId> =
-        staff.iter().map(|p| (p.index, PersonId::new())).collect();
-    for p in &staff {
-        directory.people.push(Person {
-            id: person_ids[&p.index],
-            org,
-            user: user_of.get(&p.index).copied(),
-            first_name: p.productive_first_name.clone(),
-            last_name: p.productive_last_name.clone(),
-            email: p.email.as_deref().and_then(|e| Email::parse(e).ok()),
-            title: Some(p.title.clone()),
-            avatar_url: None,
-            manager: p.manager.and_then(|m| person_ids.get(&m).copied()),
-            squad: p.squad.and_then(|s| squad_ids.get(&s).copied()),
-            employment: Employment {
-                start_date: Some(p.start_date),
-                end_date: p.termination_date,
-                employment_status: Some(EmploymentStatus::Active),
-                employment_basis: Some(basis(p.basis)),
-                location: None,
-            },
-            gender: gender(p.gender),
-            synced_at: Some(now),
-        });
-    }
-    // One transaction for the whole directory: a failure leaves nothing half-seeded.
-    app.import_directory(org, &directory)
+    let token = app
+        .issue_token_for(&ceo_email, Duration::minutes(10))
         .await
         .map_err(|e| anyhow!(e))?;
-    Ok(out
-        .into_iter()
-        .map(|(level, name, email, index)| (person_ids[&index], level, name, email))
-        .collect())
+    connect::connect_all(app, fakes, &token.token).await?;
+    let caller = app
+        .authenticate(&token.token, Some(slug.as_str()))
+        .await
+        .map_err(|e| anyhow!("the demo's executive cannot sign in: {e}"))?;
+    let org = caller.org_id();
+    let people = app
+        .sync_productive(org, Actor::SYSTEM, false)
+        .await
+        .map_err(|e| anyhow!("the Productive sync: {e}"))?;
+    let users = app
+        .sync_google_as(org, Actor::SYSTEM)
+        .await
+        .map_err(|e| anyhow!("the Google sync: {e}"))?;
+    tracing::info!(
+        people = people.synced,
+        linked = people.matched_users,
+        users = users.total,
+        "demo directory synced"
+    );
+
+    let can = caller
+        .can::<Executive>()
+        .map_err(|e| anyhow!("the demo's executive is not one: {e}"))?;
+    let (_, members) = app
+        .org_members(&slug)
+        .await
+        .map_err(|e| anyhow!(e))?
+        .ok_or_else(|| anyhow!("the demo organization vanished"))?;
+    let mut out = Vec::new();
+    for (level, sample) in picks {
+        let email = email_of(sample)?;
+        let member = members
+            .iter()
+            .find(|u| u.user.email == email)
+            .ok_or_else(|| anyhow!("the Google sync did not create {email}"))?;
+        let person = member
+            .person_id
+            .ok_or_else(|| anyhow!("{email} is not linked to a synced person"))?;
+        if member.membership.access_level != level {
+            let patch = serde_json::from_value(serde_json::json!({ "access_level": level }))?;
+            app.update_user(&can, member.user.id, patch)
+                .await
+                .map_err(|e| anyhow!("giving {email} the {} level: {e}", level.as_str()))?;
+        }
+        out.push((person, level, member.user.name.clone(), email));
+    }
+    Ok(out)
 }
 
 /// One person per access level: the CEO, a head and a manager with reports, a lead, and an
@@ -358,23 +338,4 @@ fn pick_personas(company: &SampleCompany) -> Result<Vec<(AccessLevel, &SamplePer
         (AccessLevel::Lead, find(Level::Lead, false)?),
         (AccessLevel::Employee, find(Level::Staff, false)?),
     ])
-}
-
-const fn basis(b: SampleBasis) -> EmploymentBasis {
-    match b {
-        SampleBasis::FullTime => EmploymentBasis::FullTime,
-        SampleBasis::PartTime => EmploymentBasis::PartTime,
-        SampleBasis::Casual => EmploymentBasis::Casual,
-        SampleBasis::NonEmployee => EmploymentBasis::Contractor,
-    }
-}
-
-fn gender(code: &str) -> Option<Gender> {
-    match code {
-        "F" => Some(Gender::Female),
-        "M" => Some(Gender::Male),
-        "I" => Some(Gender::NonBinary),
-        "N" => Some(Gender::NotStated),
-        _ => None,
-    }
 }

@@ -27,9 +27,7 @@ use roster_company::SampleCompany;
 use roster_domain::text::BoundedText;
 use roster_domain::{AccessLevel, Clock, Credential, Email, ManualClock, Slug};
 use roster_fakes::FakeProviders;
-use roster_providers::{
-    Http, HttpConfig, ManualSleeper, ProductiveClient, ProductiveCredentials,
-};
+use roster_providers::{Http, HttpConfig, ManualSleeper, ProductiveClient, ProductiveCredentials};
 use roster_store::Store;
 use roster_vault::{KeyRing, SecretKey};
 use secrecy::SecretString;
@@ -64,9 +62,15 @@ fn main() {
     let database = roster_testkit::server_url();
     println!(
         "store: {}",
-        if database.is_some() { "PostgreSQL" } else { "SQLite" }
+        if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
-    println!("| people | pages | sync | fetch ÷ fake | sync ÷ fake | statements ÷ pages | repeat (changed, statements) | peak ÷ idle RSS |");
+    println!(
+        "| people | pages | sync | fetch ÷ fake | sync ÷ fake | statements ÷ pages | repeat (changed, statements) | peak ÷ idle RSS |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for size in sizes {
         runtime.block_on(run(size, database.as_deref()));
@@ -122,7 +126,9 @@ async fn run(size: usize, server: Option<&str>) {
         )
         .await
         .unwrap();
-    let token = app.issue_token(user.id, chrono::Duration::hours(1)).unwrap();
+    let token = app
+        .issue_token(user.id, chrono::Duration::hours(1))
+        .unwrap();
     let can = app
         .authenticate(&token.token, None)
         .await
