@@ -855,7 +855,34 @@ impl App {
         ))
     }
 
-    fn xero_client(&self) -> Result<XeroClient> {
+    /// A client for the organization's Remote connection and its company id, when connected.
+    pub(crate) async fn remote_client(
+        &self,
+        org: OrgId,
+    ) -> Result<Option<(RemoteClient, Option<String>)>> {
+        let Some(stored) = self.stored(org, Provider::Remote).await? else {
+            return Ok(None);
+        };
+        let secret = self.open_secret(org, &stored)?;
+        let environment = if stored.settings["environment"] == "sandbox" {
+            Environment::Sandbox
+        } else {
+            Environment::Production
+        };
+        let client = RemoteClient::new(
+            self.http.clone(),
+            &self.settings.provider_urls,
+            environment,
+            SecretString::from(secret.token),
+        );
+        let company_id = stored.settings["company_id"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        Ok(Some((client, company_id)))
+    }
+
+    pub(crate) fn xero_client(&self) -> Result<XeroClient> {
         let s = &self.settings;
         let (Some(client_id), Some(public_url)) = (&s.xero_client_id, &s.public_url) else {
             return Err(Error::NotConfigured(

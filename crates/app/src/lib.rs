@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod drift;
 mod error;
 pub mod google_sync;
 pub mod keys;

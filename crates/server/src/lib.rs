@@ -45,6 +45,7 @@ pub fn router(state: AppState, limits: &ServerLimits) -> Router {
         .merge(routes::admin_audit::router())
         .merge(routes::connections::router())
         .merge(routes::sync::router())
+        .merge(routes::drift::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.

@@ -145,6 +145,7 @@ impl Modify for BearerAuth {
         routes::sync::sync_productive,
         routes::sync::sync_google,
         routes::sync::list_sync_runs,
+        routes::drift::get_drift,
     ),
     components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc, crate::problem::Problem, crate::problem::ProblemField)),
     modifiers(&BearerAuth),

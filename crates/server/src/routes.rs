@@ -5,6 +5,7 @@ pub mod admin_audit;
 pub mod admin_permissions;
 pub mod admin_users;
 pub mod connections;
+pub mod drift;
 pub mod me;
 pub mod meta;
 pub mod sync;

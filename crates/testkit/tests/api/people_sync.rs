@@ -454,3 +454,79 @@ async fn the_google_sync_creates_users_links_people_by_email_and_repeats_as_a_no
         .await
         .assert_problem(409, "not_connected");
 }
+
+#[tokio::test]
+async fn drift_reports_who_is_active_in_one_source_and_missing_or_inactive_in_another() {
+    let t = spawn().await;
+    connect_productive(&t).await;
+    connect_google(&t).await;
+    let answer = t
+        .get("/api/admin/drift")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    answer.assert_status(200);
+    assert_eq!(
+        answer.body["sources"],
+        json!(["productive", "google-workspace"])
+    );
+    let kind = |name: &str| -> std::collections::BTreeSet<String> {
+        let k = answer.body["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kind"] == name)
+            .unwrap_or_else(|| panic!("{name} in {}", answer.text));
+        assert_eq!(
+            k["count"].as_u64().unwrap() as usize,
+            k["people"].as_array().unwrap().len()
+        );
+        k["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let emails = |pred: &dyn Fn(&roster_company::SamplePerson) -> bool| -> std::collections::BTreeSet<String> {
+        t.company.people.iter().filter(|p| pred(p)).filter_map(|p| p.email.clone()).collect()
+    };
+    let in_productive = emails(&|p| p.productive_id.is_some() && p.is_active);
+    let in_google = emails(&|p| p.google_id.is_some() && !p.is_leaver);
+    let known = emails(&|_| true);
+    let google_only: std::collections::BTreeSet<String> =
+        kind("active_in_google_workspace_missing_in_productive")
+            .into_iter()
+            .filter(|e| known.contains(e))
+            .collect();
+    assert_eq!(google_only, &in_google - &in_productive);
+    let productive_only = kind("active_in_productive_missing_in_google_workspace");
+    let productive_only_suspended = kind("active_in_productive_inactive_in_google_workspace");
+    let both: std::collections::BTreeSet<String> = productive_only
+        .union(&productive_only_suspended)
+        .cloned()
+        .collect();
+    assert_eq!(both, &in_productive - &in_google);
+
+    t.get("/api/admin/drift")
+        .as_user(t.world.at("head"))
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    let none = t
+        .get("/api/admin/drift")
+        .as_user(&t.world.globex_exec)
+        .send()
+        .await;
+    assert_eq!(none.body["sources"], json!([]));
+    t.fakes.productive.inject(Fault::Status {
+        operation: "productive.people".into(),
+        status: 500,
+        times: 20,
+    });
+    t.get("/api/admin/drift")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await
+        .assert_problem(502, "provider_error");
+}
