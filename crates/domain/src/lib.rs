@@ -10,10 +10,12 @@ pub mod enums;
 pub mod google_sync;
 pub mod ids;
 pub mod model;
+pub mod org_chart;
 pub mod outbound;
 pub mod patch;
 pub mod people_sync;
 pub mod permissions;
+pub mod profile;
 pub mod text;
 pub mod users;
 
