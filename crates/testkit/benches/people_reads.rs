@@ -243,7 +243,11 @@ async fn deepest(store: &Store, org: OrgId) -> PersonId {
     let mut tx = store.read_one().await.unwrap();
     let d = tx.org(org).directory().await.unwrap();
     tx.rollback().await.unwrap();
-    let names: Vec<String> = d.people.iter().map(|p| p.full_name()).collect();
+    let names: Vec<String> = d
+        .people
+        .iter()
+        .map(roster_domain::directory::Listed::full_name)
+        .collect();
     let entries: Vec<roster_domain::org_chart::Entry<'_>> = d
         .people
         .iter()
