@@ -8,6 +8,7 @@ mod error;
 pub mod google_sync;
 pub mod keys;
 pub mod operator;
+pub mod people_reads;
 pub mod people_sync;
 pub mod permissions;
 pub mod secrets;

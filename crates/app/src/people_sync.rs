@@ -23,6 +23,11 @@ const COVERAGE_WARNING_POINTS: f64 = 10.0;
 /// so a Productive outage is not retried on every read.
 const REFRESH_BACKOFF: StdDuration = StdDuration::from_secs(60);
 
+/// A sync that adds or removes at least this many people refreshes the database's
+/// statistics at once, so the directory's reads are planned for its real size (see
+/// `Tx::analyze_directory`).
+const ANALYZE_AFTER_ROWS: usize = 500;
+
 /// What a sync did.
 #[derive(Debug, Clone)]
 pub struct SyncSummary {
@@ -200,6 +205,10 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        if plan.counts.created + plan.counts.retired + plan.counts.reactivated >= ANALYZE_AFTER_ROWS
+        {
+            self.analyze_directory().await;
+        }
         self.note_provider_success(org, Provider::Productive).await;
         Ok(SyncSummary {
             run_id: run.id,
@@ -227,6 +236,17 @@ impl App {
         };
         if let Err(m) = self.mark(org, provider, status, Some(&e.to_string())).await {
             tracing::warn!(%org, error = %m, "recording the connection's failure failed");
+        }
+    }
+
+    /// Best effort: a failure leaves the statistics to autovacuum.
+    async fn analyze_directory(&self) {
+        let analyzed = match self.store.read_one().await {
+            Ok(mut tx) => tx.analyze_directory().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = analyzed {
+            tracing::warn!(error = %e, "refreshing the directory's statistics failed");
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod credential;
 pub mod dates;
+pub mod directory;
 pub mod drift;
 pub mod duration;
 pub mod email;
@@ -10,10 +11,12 @@ pub mod enums;
 pub mod google_sync;
 pub mod ids;
 pub mod model;
+pub mod org_chart;
 pub mod outbound;
 pub mod patch;
 pub mod people_sync;
 pub mod permissions;
+pub mod profile;
 pub mod text;
 pub mod users;
 

@@ -165,4 +165,28 @@ mod tests {
             assert_eq!(super::squad_key(name), key);
         }
     }
+
+    proptest::proptest! {
+        /// A squad keeps its key when only its name's case or spacing changes: letters
+        /// upper or lower, whitespace runs longer or shorter, other kinds of space (tab,
+        /// no-break, ideographic), leading or trailing space.
+        #[test]
+        fn squad_keys_ignore_case_and_spacing(
+            words in proptest::collection::vec("[A-Za-z0-9]{1,8}", 1..5),
+            gaps in proptest::collection::vec(proptest::sample::select(vec![" ", "  ", "\t", "\u{a0}", " \u{3000} "]), 6),
+            upper in proptest::bool::ANY,
+        ) {
+            let plain = words.join(" ");
+            let mut spaced = gaps[5].to_owned();
+            for (i, w) in words.iter().enumerate() {
+                if i > 0 {
+                    spaced.push_str(gaps[i % 5]);
+                }
+                spaced.push_str(&if upper { w.to_uppercase() } else { w.to_lowercase() });
+            }
+            spaced.push_str(gaps[0]);
+            proptest::prop_assert_eq!(super::squad_key(&plain), super::squad_key(&spaced));
+            proptest::prop_assert!(!super::squad_key(&plain).is_empty());
+        }
+    }
 }

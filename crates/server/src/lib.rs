@@ -46,6 +46,7 @@ pub fn router(state: AppState, limits: &ServerLimits) -> Router {
         .merge(routes::connections::router())
         .merge(routes::sync::router())
         .merge(routes::drift::router())
+        .merge(routes::people::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.

@@ -146,6 +146,10 @@ impl Modify for BearerAuth {
         routes::sync::sync_google,
         routes::sync::list_sync_runs,
         routes::drift::get_drift,
+        routes::people::list_people,
+        routes::people::get_org_chart,
+        routes::people::get_profile,
+        routes::people::list_squads,
     ),
     components(schemas(AccessLevelDoc, EmploymentStatusDoc, EmploymentBasisDoc, GenderDoc, ToolDoc, crate::problem::Problem, crate::problem::ProblemField)),
     modifiers(&BearerAuth),
@@ -205,6 +209,8 @@ problem_responses! {
     ProviderWriteProblems: 400, 401, 403, 408, 409, 413, 415, 422, 429, 502, 503;
     /// Replacing an organization-wide setting with a JSON body.
     SettingsProblems: 400, 401, 403, 408, 413, 415, 422, 503;
+    /// A read of one item: also an unknown id (or another organization's, or a malformed one).
+    ItemReadProblems: 401, 403, 404;
 }
 
 /// The document `GET /openapi.json` serves, pretty-printed with a trailing newline: the

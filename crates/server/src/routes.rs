@@ -8,6 +8,7 @@ pub mod connections;
 pub mod drift;
 pub mod me;
 pub mod meta;
+pub mod people;
 pub mod sync;
 
 use serde::Serialize;

@@ -12,6 +12,7 @@ pub mod leases;
 pub mod migrate;
 pub mod orgs;
 pub mod people;
+pub mod people_reads;
 pub mod people_sync;
 pub mod permissions;
 pub mod secrets;

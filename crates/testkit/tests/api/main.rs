@@ -18,5 +18,6 @@ mod me;
 mod meta;
 mod openapi;
 mod org_scoping;
+mod people_reads;
 mod people_sync;
 mod store;
