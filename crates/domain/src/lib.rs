@@ -9,6 +9,7 @@ pub mod email;
 pub mod enums;
 pub mod google_sync;
 pub mod ids;
+pub mod matching;
 pub mod model;
 pub mod outbound;
 pub mod patch;
