@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod credential;
 pub mod dates;
+pub mod directory;
 pub mod drift;
 pub mod duration;
 pub mod email;
@@ -13,6 +14,7 @@ pub mod matching;
 pub mod model;
 pub mod outbound;
 pub mod patch;
+pub mod payroll;
 pub mod people_sync;
 pub mod permissions;
 pub mod text;
