@@ -355,4 +355,44 @@ impl OrgTx<'_> {
         }
         Ok(out)
     }
+
+    /// Rewrites a person's directory fields from their Productive record (the one-person
+    /// refresh). Returns false when nothing differed, so an unchanged refresh writes no row.
+    pub async fn refresh_person_profile(
+        &mut self,
+        person: PersonId,
+        profile: &ProfileFields,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = execute!(
+            self.tx,
+            "UPDATE people SET first_name = $3, last_name = $4, email = $5, title = $6,
+                avatar_url = $7, synced_at = $8, updated_at = $8
+             WHERE org_id = $1 AND person_id = $2 AND removed_at IS NULL
+               AND NOT (first_name = $3 AND last_name = $4
+                    AND COALESCE(email, '') = COALESCE($5, '')
+                    AND COALESCE(title, '') = COALESCE($6, '')
+                    AND COALESCE(avatar_url, '') = COALESCE($7, ''))",
+            self.org.as_uuid(),
+            person.as_uuid(),
+            &profile.first_name,
+            &profile.last_name,
+            profile.email.as_ref().map(Email::as_str),
+            profile.title.as_deref(),
+            profile.avatar_url.as_deref(),
+            now
+        )
+        .map_err(on_unique("another person has that email"))?;
+        Ok(n > 0)
+    }
+}
+
+/// The directory fields a one-person refresh writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileFields {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<Email>,
+    pub title: Option<String>,
+    pub avatar_url: Option<String>,
 }
