@@ -73,6 +73,9 @@ fn parse<T: std::str::FromStr<Err = roster_domain::FieldError>>(
         .transpose()
 }
 
+/// `(xero id, last pull, location)`.
+type PayrollStateRow = (Option<String>, Option<DateTime<Utc>>, Option<String>);
+
 /// What a payroll pull needs to know about a person before it calls the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayrollState {
@@ -209,10 +212,10 @@ impl OrgTx<'_> {
              WHERE p.org_id = $1 AND p.person_id = $2 AND p.removed_at IS NULL",
             external("xero", "xero_id")
         );
-        let row: Option<(Option<String>, Option<DateTime<Utc>>, Option<String>)> = rows!(
+        let row: Option<PayrollStateRow> = rows!(
             self.tx,
             fetch_optional,
-            (Option<String>, Option<DateTime<Utc>>, Option<String>),
+            PayrollStateRow,
             &sql,
             self.org.as_uuid(),
             person.as_uuid()

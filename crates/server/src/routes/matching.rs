@@ -176,7 +176,7 @@ pub async fn sync_user(
     let synced = state.app.refresh_user(&can, id).await?;
     Ok(JsonOut(UserSyncBody {
         ok: true,
-        synced: synced.into_iter().map(|p| p.to_owned()).collect(),
+        synced: synced.into_iter().map(str::to_owned).collect(),
     }))
 }
 
