@@ -584,7 +584,9 @@ async fn a_user_refresh_updates_from_productive_and_queues_the_xero_pull() {
         .find(|p| {
             p.productive_id.is_some()
                 && p.xero_employee_id.is_some()
+                && p.google_id.is_some()
                 && p.is_active
+                && !p.is_leaver
                 && p.email.is_some()
         })
         .unwrap();
@@ -603,6 +605,16 @@ async fn a_user_refresh_updates_from_productive_and_queues_the_xero_pull() {
         .await
         .assert_status(200);
     connect_xero(&t).await;
+    t.put("/api/admin/connections/google-workspace")
+        .as_user(exec)
+        .json(&json!({
+            "service_account_key": t.fakes.google.service_account_key_json(),
+            "calendar_id": t.fakes.google.leave_calendar_id(),
+            "admin_email": t.company.google_admin().email,
+        }))
+        .send()
+        .await
+        .assert_status(200);
     let person = user_row(&t, user).await["person_id"]
         .as_str()
         .unwrap()
@@ -618,9 +630,18 @@ async fn a_user_refresh_updates_from_productive_and_queues_the_xero_pull() {
     refreshed.assert_status(200);
     assert_eq!(
         refreshed.body["synced"],
-        json!(["productive", "xero"]),
+        json!(["google", "productive", "xero"]),
         "{}",
         refreshed.text
+    );
+    // The Google profile replaced the name the user was created with.
+    let name = user_row(&t, user).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        name == sample.full_name() || name == sample.display_name(),
+        "{name}"
     );
     // The queued pull runs in the background; wait for its one detail read.
     for _ in 0..200 {
