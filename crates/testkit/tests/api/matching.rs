@@ -677,3 +677,43 @@ async fn a_user_refresh_updates_from_productive_and_queues_the_xero_pull() {
     .await
     .assert_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn one_xero_link_run_at_a_time_and_a_crashed_claim_lapses() {
+    let t = spawn().await;
+    connect_xero(&t).await;
+    let exec = t.world.at("executive");
+    let e = employees(&t)[0];
+    let person = add_person(&t, "By", "Email", e.email.as_deref()).await;
+    let now = t.clock.now();
+    let mut tx = t.store.begin().await.unwrap();
+    assert!(
+        tx.org(t.world.acme.id)
+            .acquire_lease(
+                "sync:xero",
+                "crashed-instance",
+                now,
+                chrono::Duration::minutes(15)
+            )
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    t.post("/api/admin/users/sync-xero")
+        .as_user(exec)
+        .send()
+        .await
+        .assert_problem(409, "sync_in_progress");
+    assert_eq!(mappings(&t).await[&person.to_string()], Value::Null);
+    t.clock.advance(chrono::Duration::minutes(16));
+    let after = t
+        .post("/api/admin/users/sync-xero")
+        .as_user(exec)
+        .send()
+        .await;
+    after.assert_status(200);
+    assert_eq!(
+        mappings(&t).await[&person.to_string()],
+        e.xero_employee_id.unwrap().to_string()
+    );
+}
