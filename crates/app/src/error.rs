@@ -55,6 +55,9 @@ pub enum Error {
         provider: roster_domain::Provider,
         message: String,
     },
+    /// The person is not linked to the provider the operation reads from.
+    #[error("the person is not linked to {0}; link them first")]
+    NotLinked(roster_domain::Provider),
     /// Signing a token failed: a bug, never the caller's input.
     #[error("signing a token failed")]
     TokenSigning(#[source] jsonwebtoken::errors::Error),

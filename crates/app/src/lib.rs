@@ -7,13 +7,17 @@ pub mod drift;
 mod error;
 pub mod google_sync;
 pub mod keys;
+pub mod matching;
 pub mod operator;
 pub mod people_reads;
 pub mod people_sync;
 pub mod permissions;
 pub mod secrets;
 pub mod sync_runs;
+pub mod user_mappings;
+pub mod user_refresh;
 pub mod users;
+pub mod xero_payroll;
 
 use std::sync::Arc;
 

@@ -368,6 +368,31 @@ impl XeroClient {
             })
     }
 
+    /// Whether one employee changed after `since`. The detail call takes no
+    /// `If-Modified-Since` (spec `GET /Employees/{EmployeeID}` lists only the id), the listing
+    /// does: filtered to this employee with `where`, an unchanged employee answers an empty
+    /// page, so a repeated pull costs one call and reads nothing.
+    pub async fn employee_changed_since(
+        &self,
+        access: &XeroTenantAccess<'_>,
+        employee_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let url = endpoint(&self.api_url, "/payroll.xro/1.0/Employees");
+        // Xero's filter language: `EmployeeID==GUID("…")` (spec `GET /Employees`, `where`).
+        let filter = format!("EmployeeID==GUID(\"{employee_id}\")");
+        let req = Self::payroll_get("xero.employees", url, access)
+            .query(&[("where", filter.as_str())])
+            // Whole seconds, rounded down: a change in the same second is pulled again
+            // rather than missed.
+            .header(
+                IF_MODIFIED_SINCE,
+                &since.to_rfc3339_opts(SecondsFormat::Secs, false),
+            );
+        let envelope: EmployeesEnvelope = self.http.send_json(&req, classify).await?;
+        Ok(!envelope.employees.is_empty())
+    }
+
     /// Every super fund of the tenant (`GET /Superfunds`, all pages of 100).
     pub async fn super_funds(
         &self,
@@ -602,6 +627,116 @@ mod tests {
             joined[1].fund_name, None,
             "an unknown fund keeps the membership"
         );
+    }
+
+    /// The codes of one enum schema in the published Payroll AU spec.
+    fn spec_codes(spec: &serde_yaml_ng::Value, schema: &str) -> Vec<String> {
+        let node = &spec["components"]["schemas"][schema];
+        let node = if node["enum"].is_sequence() {
+            node
+        } else {
+            &spec["components"]["schemas"]["Employee"]["properties"][schema]
+        };
+        node["enum"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{schema} has an enum in the spec"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn one_employee(fields: &str) -> XeroEmployee {
+        let body = format!(
+            r#"{{"Employees":[{{"EmployeeID":"cdfb8371-0b21-4b8a-8903-1024df6c391e","FirstName":"A","LastName":"B",{fields}}}]}}"#
+        );
+        employees(&body).unwrap().remove(0)
+    }
+
+    /// Every Payroll AU code the spec publishes for the fields Roster keeps has a row here,
+    /// and maps to the canonical value in it: a code added to the spec fails this test
+    /// until someone decides what it means.
+    #[test]
+    fn every_payroll_code_in_the_spec_maps_to_a_canonical_value() {
+        let spec: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&roster_fakes::spec_text("xero/xero-payroll-au.yaml").unwrap())
+                .unwrap();
+        let gender = [
+            ("M", Some("male")),
+            ("F", Some("female")),
+            ("N", Some("not_stated")),
+            ("I", Some("non-binary")),
+        ];
+        let status = [("ACTIVE", "active"), ("TERMINATED", "terminated")];
+        let basis = [
+            ("FULLTIME", Some("full_time")),
+            ("PARTTIME", Some("part_time")),
+            ("CASUAL", Some("casual")),
+            ("LABOURHIRE", Some("contractor")),
+            ("SUPERINCOMESTREAM", None),
+            ("NONEMPLOYEE", Some("contractor")),
+        ];
+        let kind = [("EMPLOYEE", None), ("CONTRACTOR", Some("contractor"))];
+        let fund = [("REGULATED", "regulated"), ("SMSF", "smsf")];
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let table = |codes: Vec<&str>| sorted(codes.into_iter().map(str::to_owned).collect());
+        assert_eq!(
+            sorted(spec_codes(&spec, "Gender")),
+            table(gender.iter().map(|r| r.0).collect())
+        );
+        assert_eq!(
+            sorted(spec_codes(&spec, "EmployeeStatus")),
+            table(status.iter().map(|r| r.0).collect())
+        );
+        assert_eq!(
+            sorted(spec_codes(&spec, "EmploymentBasis")),
+            table(basis.iter().map(|r| r.0).collect())
+        );
+        assert_eq!(
+            sorted(spec_codes(&spec, "EmploymentType")),
+            table(kind.iter().map(|r| r.0).collect())
+        );
+        assert_eq!(
+            sorted(spec_codes(&spec, "SuperFundType")),
+            table(fund.iter().map(|r| r.0).collect())
+        );
+        for (code, want) in gender {
+            let e = one_employee(&format!(r#""Gender":"{code}""#));
+            assert_eq!(e.gender.map(Gender::as_str), want, "Gender {code}");
+        }
+        for (code, want) in status {
+            let e = one_employee(&format!(r#""Status":"{code}""#));
+            assert_eq!(e.status.as_str(), want, "Status {code}");
+        }
+        for (code, want) in basis {
+            let e = one_employee(&format!(
+                r#""TaxDeclaration":{{"EmploymentBasis":"{code}"}},"EmploymentType":"EMPLOYEE""#
+            ));
+            assert_eq!(
+                e.employment_basis.map(EmploymentBasis::as_str),
+                want,
+                "EmploymentBasis {code}"
+            );
+        }
+        for (code, want) in kind {
+            let e = one_employee(&format!(r#""EmploymentType":"{code}""#));
+            assert_eq!(
+                e.employment_basis.map(EmploymentBasis::as_str),
+                want,
+                "EmploymentType {code}"
+            );
+        }
+        for (code, want) in fund {
+            let body = format!(
+                r#"{{"SuperFunds":[{{"SuperFundID":"fde8e070-bf59-4e56-b1d7-c75a09474b8d","Type":"{code}"}}]}}"#
+            );
+            let env: SuperFundsEnvelope =
+                parse_json(P, "xero.superfunds", &answer(200, &body)).unwrap();
+            let funds: Vec<SuperFund> = env.super_funds.into_iter().map(Into::into).collect();
+            assert_eq!(funds[0].fund_type.as_str(), want, "SuperFund Type {code}");
+        }
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub fn router(state: AppState, limits: &ServerLimits) -> Router {
         .merge(routes::sync::router())
         .merge(routes::drift::router())
         .merge(routes::people::router())
+        .merge(routes::matching::router())
+        .merge(routes::user_mappings::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         // Inside the metrics layer, so a panicking handler counts as a 500 of its route.

@@ -291,6 +291,10 @@ impl From<roster_app::Error> for ApiError {
                 detail: e.to_string(),
             },
             e @ A::SyncData { .. } => Self::ProviderFailed(e.to_string()),
+            e @ A::NotLinked(_) => Self::BadRequest {
+                code: "not_linked",
+                detail: e.to_string(),
+            },
             e @ (A::TokenSigning(_) | A::Vault(_)) => Self::Internal(Arc::new(e)),
         }
     }
@@ -371,6 +375,11 @@ mod tests {
                 "validation_failed",
             ),
             (A::Rule(Rule::LastExecutive), 409, "conflict"),
+            (
+                A::NotLinked(roster_domain::Provider::Xero),
+                400,
+                "not_linked",
+            ),
             (A::Rule(Rule::DeleteSelf), 409, "conflict"),
             (A::Rule(Rule::NoLinkedPerson), 422, "validation_failed"),
             (

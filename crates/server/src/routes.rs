@@ -6,10 +6,12 @@ pub mod admin_permissions;
 pub mod admin_users;
 pub mod connections;
 pub mod drift;
+pub mod matching;
 pub mod me;
 pub mod meta;
 pub mod people;
 pub mod sync;
+pub mod user_mappings;
 
 use serde::Serialize;
 use utoipa::ToSchema;

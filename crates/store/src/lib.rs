@@ -9,6 +9,7 @@ pub mod connections;
 mod error;
 pub mod google_sync;
 pub mod leases;
+pub mod links;
 pub mod migrate;
 pub mod orgs;
 pub mod people;
