@@ -21,6 +21,7 @@ mod teams;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -81,7 +82,7 @@ impl ProductiveFake {
 
     /// The value `X-Organization-Id` must carry.
     pub fn organization_id(&self) -> &str {
-        &self.running.state.company.productive_org_id
+        &self.running.state.live.identity().productive_org_id
     }
 
     /// From now on `token` answers 401, as a token deleted in Settings → API integrations.
@@ -92,7 +93,7 @@ impl ProductiveFake {
 
 struct ProductiveState {
     api_url: String,
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     extras: Vec<Extra>,
     clock: Arc<dyn Clock>,
     probe: Probe,
@@ -108,14 +109,14 @@ impl ProductiveState {
     )]
     fn new(
         base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
         Ok(Self {
             api_url: format!("{base_url}/api/v2"),
-            extras: extra_people(&company),
-            company,
+            extras: extra_people(&company.current()),
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -284,7 +285,7 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
         .get("x-organization-id")
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    if org != Some(state.company.productive_org_id.as_str()) {
+    if org != Some(state.company().productive_org_id.as_str()) {
         return error(
             StatusCode::FORBIDDEN,
             "Forbidden",
@@ -316,4 +317,11 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
         return too_many(retry_after_secs(wait));
     }
     next.run(request).await
+}
+
+impl ProductiveState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

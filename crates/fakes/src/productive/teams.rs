@@ -22,8 +22,8 @@ pub(super) async fn list_teams(
         &["name"],
         false,
     )?;
-    let squads: Vec<&SampleSquad> = state
-        .company
+    let company = state.company();
+    let squads: Vec<&SampleSquad> = company
         .squads
         .iter()
         .filter(|s| {
@@ -41,7 +41,7 @@ pub(super) async fn list_teams(
             "type": "teams",
             "attributes": { "name": s.name, "color_id": s.index % 10 + 1, "icon_id": s.index % 24 + 1 },
             "relationships": {
-                "organization": relationship("organizations", Some(&state.company.productive_org_id)),
+                "organization": relationship("organizations", Some(&state.company().productive_org_id)),
                 "members": not_included(),
             },
         })
@@ -59,7 +59,7 @@ pub(super) async fn list_team_memberships(
         &[],
         false,
     )?;
-    let company = &state.company;
+    let company = &state.company();
     // (membership id, person, squad): rendered only for the requested page.
     let mut memberships = Vec::new();
     let mut next_id: u64 = 700_000;
@@ -103,9 +103,9 @@ pub(super) async fn list_organizations(
 ) -> Result<Response, Response> {
     let q = parse_list(query.as_deref(), &["id"], &[], false)?;
     let org = json!({
-        "id": state.company.productive_org_id,
+        "id": state.company().productive_org_id,
         "type": "organizations",
-        "attributes": { "name": state.company.name, "default_currency": "AUD", "time_zone": "Sydney" },
+        "attributes": { "name": state.company().name, "default_currency": "AUD", "time_zone": "Sydney" },
         "relationships": {},
     });
     let body = q.page(&state, "organizations", vec![org]).document(|o| o);
