@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_company::SamplePerson;
+use roster_company::{SampleCompany, SamplePerson};
 use serde_json::{Value, json};
 
 use super::jsonapi::{midnight, not_included, parse_list, relationship, timestamp};
@@ -181,7 +181,7 @@ pub(super) async fn list_people(
     let page = q.page(&state, "people", rows);
     let included = q
         .include_manager
-        .then(|| included_managers(&state, &page.rows));
+        .then(|| included_managers(company, &state, &page.rows));
     let mut body = page.document(|r| r.resource(&state, q.include_manager));
     if let Some(managers) = included {
         body["included"] = Value::Array(managers);
@@ -189,16 +189,29 @@ pub(super) async fn list_people(
     Ok(json_api(StatusCode::OK, body))
 }
 
-/// The distinct managers of `rows`, each once, for `included[]`.
-fn included_managers(state: &ProductiveState, rows: &[Row<'_>]) -> Vec<Value> {
+/// The distinct managers of `rows`, each once, for `included[]`; a manager who is in `rows`
+/// already is not repeated. JSON:API 1.0 (§Compound Documents): "A compound document MUST NOT
+/// include more than one resource object for each type and id pair" — `data` included.
+fn included_managers(
+    company: &SampleCompany,
+    state: &ProductiveState,
+    rows: &[Row<'_>],
+) -> Vec<Value> {
+    let on_page: BTreeSet<usize> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Person(p) => Some(p.index),
+            Row::Extra(_) => None,
+        })
+        .collect();
     let mut seen = BTreeSet::new();
     rows.iter()
         .filter_map(|r| match r {
             Row::Person(p) => p.manager,
             Row::Extra(_) => None,
         })
-        .filter(|m| seen.insert(*m))
-        .filter(|m| state.company().people[*m].productive_id.is_some())
-        .map(|m| person_resource(state, &state.company().people[m], false))
+        .filter(|m| !on_page.contains(m) && seen.insert(*m))
+        .filter(|m| company.people[*m].productive_id.is_some())
+        .map(|m| person_resource(state, &company.people[m], false))
         .collect()
 }
