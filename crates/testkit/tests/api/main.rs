@@ -19,4 +19,5 @@ mod meta;
 mod openapi;
 mod org_scoping;
 mod people_sync;
+mod productive_org;
 mod store;
