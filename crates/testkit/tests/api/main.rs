@@ -21,3 +21,4 @@ mod org_scoping;
 mod people_sync;
 mod productive_org;
 mod store;
+mod sync_faults;
