@@ -336,35 +336,56 @@ impl App {
         api_token: Credential,
         organization_id: Option<BoundedText>,
     ) -> Result<String> {
-        let client = ProductiveClient::new(
-            self.http.clone(),
-            &self.settings.provider_urls,
-            ProductiveCredentials {
-                api_token: SecretString::from(api_token.expose().to_owned()),
-                organization_id: organization_id
-                    .clone()
-                    .and_then(BoundedText::non_empty)
-                    .map(BoundedText::into_string),
+        let client = |organization_id: Option<String>| {
+            ProductiveClient::new(
+                self.http.clone(),
+                &self.settings.provider_urls,
+                ProductiveCredentials {
+                    api_token: SecretString::from(api_token.expose().to_owned()),
+                    organization_id,
+                },
+            )
+        };
+        let given = organization_id
+            .clone()
+            .and_then(BoundedText::non_empty)
+            .map(BoundedText::into_string);
+        // Without an id, the token finds its organization the way Productive's own apps do:
+        // its memberships, the one listing that needs no `X-Organization-Id` (ADR 0020).
+        let organization_id = match given {
+            Some(id) => id,
+            None => match client(None).organization_ids().await {
+                Ok(ids) if ids.len() == 1 => ids.into_iter().next().unwrap_or_default(),
+                Ok(ids) => {
+                    let reason = if ids.is_empty() {
+                        "could not be found: this token belongs to no organization".to_owned()
+                    } else {
+                        format!(
+                            "is required: this token reaches {} organizations ({})",
+                            ids.len(),
+                            ids.join(", ")
+                        )
+                    };
+                    return Err(self
+                        .refuse(can, Provider::Productive, "organization_id", reason)
+                        .await);
+                }
+                Err(e) => return Err(self.verification_failed(can, "api_token", e).await),
             },
-        );
-        let org = match client.organization().await {
+        };
+        let org = match client(Some(organization_id)).organization().await {
             Ok(o) => o,
             // Productive answers 403 to a request without the organization's id in
             // `X-Organization-Id`, or with one the token cannot reach: "add your organization
             // ID to the X-Organization-Id header for every request"
             // (<https://developer.productive.io/guides/authorization>).
             Err(e) if e.status == Some(403) => {
-                let reason = if organization_id.is_some() {
-                    "is not an organization this token can reach"
-                } else {
-                    "is required: Productive needs the organization's id (Settings → API integrations)"
-                };
                 return Err(self
                     .refuse(
                         can,
                         Provider::Productive,
                         "organization_id",
-                        reason.to_owned(),
+                        "is not an organization this token can reach".to_owned(),
                     )
                     .await);
             }

@@ -62,6 +62,10 @@ pub struct FileConfig {
     pub auto_migrate: Option<bool>,
     pub log: Option<String>,
     pub log_format: Option<String>,
+    /// Written by `roster demo` for the person running it: where the fakes' control API
+    /// listens. Not a setting: no `ROSTER_*` name, and `serve` reads nothing from it (it never
+    /// starts the fakes), so a demo's file still drives `admin` and `serve`.
+    pub fakes_control_url: Option<String>,
 }
 
 /// `secret_key` is one base64 key or a list, newest first.
@@ -446,6 +450,27 @@ mod tests {
             file.map(|t| (PathBuf::from("roster.toml"), t.to_owned())),
             env.iter().map(|(k, v)| (k.into(), v.into())),
         )
+    }
+
+    #[test]
+    fn the_demos_fakes_control_url_is_read_from_a_file_and_is_no_setting() {
+        let with = Config::from_sources(&sources(
+            Some("listen = \"127.0.0.1:9\"\nfakes_control_url = \"http://127.0.0.1:1\"\n"),
+            &[],
+        ))
+        .unwrap();
+        let without =
+            Config::from_sources(&sources(Some("listen = \"127.0.0.1:9\"\n"), &[])).unwrap();
+        assert_eq!(
+            format!("{with:?}"),
+            format!("{without:?}"),
+            "serve ignores it"
+        );
+        let env = sources(None, &[("ROSTER_FAKES_CONTROL_URL", "http://127.0.0.1:1")]);
+        assert_eq!(
+            warnings(&env),
+            ["ignoring unknown environment variable ROSTER_FAKES_CONTROL_URL"]
+        );
     }
 
     #[test]

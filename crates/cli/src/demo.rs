@@ -61,6 +61,8 @@ struct Persona {
 struct Ready {
     url: String,
     data_dir: String,
+    /// The fakes' control API (demo only): leave, return, manager, faults.
+    fakes_control_url: String,
     users: Vec<Persona>,
 }
 
@@ -113,6 +115,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
             .cloned()
             .or_else(|| Some("warn,roster_cli=info".to_owned())),
         log_format: sources.env.get("ROSTER_LOG_FORMAT").cloned(),
+        fakes_control_url: Some(fakes.control_url()),
         ..FileConfig::default()
     };
     write_private(&config_path, &render_toml(&file)?)?;
@@ -149,6 +152,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
     let ready = Ready {
         url: format!("http://{addr}"),
         data_dir: data_dir.display().to_string(),
+        fakes_control_url: fakes.control_url(),
         users,
     };
     print_ready(&ready, args.json, &config_path)?;
@@ -193,6 +197,11 @@ fn print_ready(ready: &Ready, json: bool, config_path: &Path) -> Result<()> {
                 u.token
             )?;
         }
+        writeln!(
+            out,
+            "\nThe fakes' control API (make someone leave, change a manager, fail a page): {}",
+            ready.fakes_control_url
+        )?;
         writeln!(out, "\nPress Ctrl-C to stop.")?;
     }
     out.flush()?;

@@ -354,8 +354,46 @@ fn demo_prints_one_json_line_and_its_tokens_work() {
             ("xero", "ok")
         ]
     );
-    // The written configuration drives the admin commands against the running demo.
+    // The fakes' control API: someone leaves, the sync retires them; an outage fails the
+    // sync and changes nothing; cleared, all is well.
+    let control = ready["fakes_control_url"].as_str().unwrap();
     let cfg = data.join("roster.toml");
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains(&format!("fakes_control_url = \"{control}\"")),
+        "roster.toml names the control API"
+    );
+    let exec = users[0]["token"].as_str().unwrap();
+    let leaver = users[4]["email"].as_str().unwrap();
+    let left = client
+        .post(format!("{control}/people/{leaver}/leave"))
+        .send()
+        .unwrap();
+    assert_eq!(left.status(), 200);
+    let sync = || {
+        client
+            .post(format!("{url}/api/people/sync"))
+            .bearer_auth(exec)
+            .send()
+            .unwrap()
+    };
+    let synced = sync();
+    assert_eq!(synced.status(), 200);
+    assert_eq!(synced.json::<Value>().unwrap()["counts"]["retired"], 1);
+    let fault = client
+        .post(format!("{control}/faults"))
+        .body(r#"{"provider":"productive","operation":"people","status":500}"#)
+        .send()
+        .unwrap();
+    assert_eq!(fault.status(), 200);
+    assert_eq!(sync().status(), 502);
+    let cleared = client.delete(format!("{control}/faults")).send().unwrap();
+    assert_eq!(cleared.status(), 200);
+    let again = sync();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().unwrap()["counts"]["retired"], 0);
+    // The written configuration drives the admin commands against the running demo.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

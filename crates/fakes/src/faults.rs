@@ -48,6 +48,15 @@ pub enum Fault {
         times: u32,
         retry_after_secs: u64,
     },
+    /// Answer `status` for page `page` of `operation` (every page when `None`), for the next
+    /// `times` such calls (until cleared when `None`): what the demo's control API arms. A
+    /// 429 is answered the way the provider throttles, asking for a retry after a second.
+    FailPages {
+        operation: String,
+        page: Option<u32>,
+        status: u16,
+        times: Option<u32>,
+    },
     /// Serve the next `times` calls normally but break the JSON body: a required field of
     /// the first record gets the wrong type. The body stays valid JSON.
     MalformedBody { operation: String, times: u32 },
@@ -57,6 +66,7 @@ impl Fault {
     fn operation(&self) -> &str {
         match self {
             Self::FailPage { operation, .. }
+            | Self::FailPages { operation, .. }
             | Self::Status { operation, .. }
             | Self::Slow { operation, .. }
             | Self::RateLimitBurst { operation, .. }
@@ -69,10 +79,11 @@ impl Fault {
         wanted == "*" || wanted == operation
     }
 
-    /// Calls left; `FailPage` never runs out.
+    /// Calls left; `FailPage`, and `FailPages` without `times`, never run out.
     fn times_mut(&mut self) -> Option<&mut u32> {
         match self {
             Self::FailPage { .. } => None,
+            Self::FailPages { times, .. } => times.as_mut(),
             Self::Status { times, .. }
             | Self::Slow { times, .. }
             | Self::RateLimitBurst { times, .. }
@@ -241,6 +252,18 @@ impl Probe {
                 Fault::FailPage {
                     page: p, status, ..
                 } if *p == page => Answer::Status(*status),
+                Fault::FailPages {
+                    page: p,
+                    status,
+                    times,
+                    ..
+                } if p.is_none_or(|p| p == page) && times.is_none_or(|t| t > 0) => {
+                    if *status == 429 {
+                        Answer::RateLimited(1)
+                    } else {
+                        Answer::Status(*status)
+                    }
+                }
                 Fault::Status { status, times, .. } if *times > 0 => Answer::Status(*status),
                 Fault::RateLimitBurst {
                     retry_after_secs,
@@ -471,6 +494,42 @@ mod tests {
             probe.plan("b", 2).answer.is_none(),
             "other operations are untouched"
         );
+    }
+
+    #[test]
+    fn fail_pages_counts_down_only_on_its_page_and_without_times_lasts() {
+        let probe = Probe::default();
+        probe.inject(Fault::FailPages {
+            operation: "a".into(),
+            page: Some(2),
+            status: 502,
+            times: Some(2),
+        });
+        assert!(probe.plan("a", 1).answer.is_none(), "page 1 is served");
+        for _ in 0..2 {
+            assert!(matches!(
+                probe.plan("a", 2).answer,
+                Some(Answer::Status(502))
+            ));
+        }
+        assert!(
+            probe.plan("a", 2).answer.is_none(),
+            "two times, then served"
+        );
+        probe.inject(Fault::FailPages {
+            operation: "a".into(),
+            page: None,
+            status: 429,
+            times: None,
+        });
+        for page in [1, 2, 7, 1] {
+            assert!(matches!(
+                probe.plan("a", page).answer,
+                Some(Answer::RateLimited(1))
+            ));
+        }
+        probe.clear();
+        assert!(probe.plan("a", 1).answer.is_none(), "cleared");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod oidc;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -142,7 +143,7 @@ impl GoogleFake {
 
     /// The Workspace customer id (`my_customer` also works).
     pub fn customer_id(&self) -> &str {
-        &self.running.state.company.google_customer_id
+        &self.running.state.live.identity().google_customer_id
     }
 
     /// A shared calendar that exists (a team leave calendar); people's primary calendars are
@@ -196,7 +197,7 @@ impl GoogleFake {
     pub fn issue_access_token(&self, subject: Option<&str>, scopes: &[&str]) -> String {
         let now = self.running.state.clock.now();
         let subject = subject
-            .and_then(|s| self.running.state.company.person_by_email(s))
+            .and_then(|s| self.running.state.live.identity().person_by_email(s))
             .map(|p| p.index);
         let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
         lock(&self.running.state.auth).issue(
@@ -219,7 +220,7 @@ pub(crate) struct GoogleState {
     base_url: String,
     signer: Signer,
     leave_calendar_id: String,
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
@@ -342,7 +343,7 @@ fn user_rate_limit_exceeded() -> Response {
 impl GoogleState {
     fn new(
         base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
@@ -353,13 +354,13 @@ impl GoogleState {
         );
         let leave_calendar_id = format!(
             "c_{}@group.calendar.google.com",
-            &crate::serve::digest_hex(&company.domain)[..26]
+            &crate::serve::digest_hex(&company.current().domain)[..26]
         );
         Ok(Self {
             base_url: base_url.to_owned(),
             signer: Signer::provider()?,
             leave_calendar_id,
-            company,
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -597,8 +598,8 @@ fn jwt_bearer(state: &GoogleState, form: &[(String, String)]) -> Response {
     let subject = match claims.sub.as_deref() {
         None => None,
         Some(email) => {
-            let person = state
-                .company
+            let company = state.company();
+            let person = company
                 .person_by_email(email)
                 .filter(|p| p.google_id.is_some() && p.is_active);
             let Some(person) = person else {
@@ -647,4 +648,11 @@ fn signature_ok(jwt: &str, public_key_pem: &str) -> bool {
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     jsonwebtoken::decode::<Value>(jwt, &key, &validation).is_ok()
+}
+
+impl GoogleState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

@@ -21,8 +21,9 @@ mod teams;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -33,7 +34,9 @@ use roster_domain::Clock;
 use serde_json::{Value, json};
 
 use self::people::list_people;
-use self::teams::{list_organizations, list_team_memberships, list_teams};
+use self::teams::{
+    list_organization_memberships, list_organizations, list_team_memberships, list_teams,
+};
 use crate::faults::{Dialect, Probe, observe};
 use crate::serve::{
     Fake, Revoked, SlidingWindow, lock, page_number, retry_after_secs, says_invalid,
@@ -45,6 +48,7 @@ pub mod ops {
     pub const TEAMS: &str = "productive.teams";
     pub const TEAM_MEMBERSHIPS: &str = "productive.team_memberships";
     pub const ORGANIZATIONS: &str = "productive.organizations";
+    pub const ORGANIZATION_MEMBERSHIPS: &str = "productive.organization_memberships";
 }
 
 /// Productive's limits (<https://developer.productive.io/guides/rate-limits>), per token.
@@ -67,6 +71,12 @@ impl Default for Limits {
 pub const DEFAULT_PAGE_SIZE: usize = 30;
 pub const MAX_PAGE_SIZE: usize = 200;
 const JSON_API: &str = "application/vnd.api+json";
+/// The one listing a token may read without `X-Organization-Id`: how it finds its
+/// organizations.
+const ORGANIZATION_MEMBERSHIPS_ROUTE: &str = "/api/v2/organization_memberships";
+/// The demo rule for a token whose user belongs to two organizations: it contains this word.
+/// The second organization is one the fake does not serve (its id is refused as any other).
+pub const TWO_ORGANIZATIONS: &str = "two-orgs";
 
 crate::serve::fake_handle!(
     /// The running fake. Dropping it stops the server.
@@ -81,7 +91,7 @@ impl ProductiveFake {
 
     /// The value `X-Organization-Id` must carry.
     pub fn organization_id(&self) -> &str {
-        &self.running.state.company.productive_org_id
+        &self.running.state.live.identity().productive_org_id
     }
 
     /// From now on `token` answers 401, as a token deleted in Settings → API integrations.
@@ -92,7 +102,7 @@ impl ProductiveFake {
 
 struct ProductiveState {
     api_url: String,
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     extras: Vec<Extra>,
     clock: Arc<dyn Clock>,
     probe: Probe,
@@ -108,14 +118,14 @@ impl ProductiveState {
     )]
     fn new(
         base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
         Ok(Self {
             api_url: format!("{base_url}/api/v2"),
-            extras: extra_people(&company),
-            company,
+            extras: extra_people(&company.current()),
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -201,6 +211,7 @@ impl Dialect for ProductiveState {
             "/api/v2/teams" => ops::TEAMS,
             "/api/v2/team_memberships" => ops::TEAM_MEMBERSHIPS,
             "/api/v2/organizations" => ops::ORGANIZATIONS,
+            ORGANIZATION_MEMBERSHIPS_ROUTE => ops::ORGANIZATION_MEMBERSHIPS,
             _ => return None,
         })
     }
@@ -249,6 +260,10 @@ impl Fake for ProductiveState {
             .route("/api/v2/teams", get(list_teams))
             .route("/api/v2/team_memberships", get(list_team_memberships))
             .route("/api/v2/organizations", get(list_organizations))
+            .route(
+                ORGANIZATION_MEMBERSHIPS_ROUTE,
+                get(list_organization_memberships),
+            )
             .route_layer(from_fn_with_state(state.clone(), gate))
             .route_layer(from_fn_with_state(state.clone(), observe::<Self>))
             .with_state(state)
@@ -284,7 +299,11 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
         .get("x-organization-id")
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    if org != Some(state.company.productive_org_id.as_str()) {
+    let needs_org = request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_none_or(|m| m.as_str() != ORGANIZATION_MEMBERSHIPS_ROUTE);
+    if needs_org && org != Some(state.live.identity().productive_org_id.as_str()) {
         return error(
             StatusCode::FORBIDDEN,
             "Forbidden",
@@ -316,4 +335,11 @@ async fn gate(State(state): State<Arc<ProductiveState>>, request: Request, next:
         return too_many(retry_after_secs(wait));
     }
     next.run(request).await
+}
+
+impl ProductiveState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

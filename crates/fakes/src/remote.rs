@@ -14,6 +14,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -113,7 +114,7 @@ impl fmt::Debug for RemoteFake {
 impl RemoteFake {
     /// The production host (accepts `ra_live_` tokens).
     pub async fn start(
-        company: Arc<SampleCompany>,
+        company: impl Into<LiveCompany>,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Environment::Production, Limits::default()).await
@@ -121,21 +122,21 @@ impl RemoteFake {
 
     /// The sandbox host (accepts `ra_test_` tokens).
     pub async fn start_sandbox(
-        company: Arc<SampleCompany>,
+        company: impl Into<LiveCompany>,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         Self::start_with(company, clock, Environment::Sandbox, Limits::default()).await
     }
 
     pub async fn start_with(
-        company: Arc<SampleCompany>,
+        company: impl Into<LiveCompany>,
         clock: Arc<dyn Clock>,
         environment: Environment,
         limits: Limits,
     ) -> std::io::Result<Self> {
         let state = RemoteState {
             window: Mutex::new(FixedWindow::new(limits.per_minute, WINDOW)),
-            company,
+            live: company.into(),
             clock,
             environment,
             probe: Probe::default(),
@@ -155,7 +156,7 @@ impl RemoteFake {
     }
 
     pub fn company_id(&self) -> &str {
-        &self.running.state.company.remote_company_id
+        &self.running.state.live.identity().remote_company_id
     }
 
     /// From now on `token` answers 401, as a token a company admin revoked.
@@ -165,7 +166,7 @@ impl RemoteFake {
 }
 
 struct RemoteState {
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     clock: Arc<dyn Clock>,
     environment: Environment,
     probe: Probe,
@@ -282,7 +283,7 @@ fn token_ok(state: &RemoteState, headers: &HeaderMap) -> bool {
 
 /// A stable UUID-shaped id for `label`.
 fn derived_id(state: &RemoteState, label: &str) -> String {
-    derived_uuid(&format!("{}:{label}", state.company.remote_company_id)).to_string()
+    derived_uuid(&format!("{}:{label}", state.company().remote_company_id)).to_string()
 }
 
 fn iso_midnight(d: chrono::NaiveDate) -> String {
@@ -294,10 +295,11 @@ fn iso_midnight(d: chrono::NaiveDate) -> String {
 
 /// `GET /v1/identity/current` answers 201 (sic, the spec's success code).
 async fn identity(State(state): State<Arc<RemoteState>>) -> Response {
-    let admin = state.company.google_admin();
+    let company = state.company();
+    let admin = company.google_admin();
     let body = json!({
         "data": {
-            "company": { "id": state.company.remote_company_id, "name": state.company.name },
+            "company": { "id": state.company().remote_company_id, "name": state.company().name },
             "user": { "id": derived_id(&state, "admin-user"), "name": admin.display_name(), "email": admin.email, "status": "active" },
         }
     });
@@ -305,7 +307,7 @@ async fn identity(State(state): State<Arc<RemoteState>>) -> Response {
 }
 
 async fn company(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) -> Response {
-    let c = &state.company;
+    let c = &state.company();
     if id != c.remote_company_id {
         return message(StatusCode::NOT_FOUND, "Company not found");
     }
@@ -327,9 +329,8 @@ async fn company(State(state): State<Arc<RemoteState>>, Path(id): Path<String>) 
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-fn remote_people(state: &RemoteState) -> impl Iterator<Item = &SamplePerson> {
-    state
-        .company
+fn remote_people(company: &SampleCompany) -> impl Iterator<Item = &SamplePerson> {
+    company
         .people
         .iter()
         .filter(|p| p.remote_employment_id.is_some())
@@ -448,15 +449,16 @@ async fn list_employments(
     {
         return Err(unprocessable("status", &format!("{bad} is invalid")));
     }
-    if first(&q, "company_id").is_some_and(|c| c != state.company.remote_company_id) {
+    if first(&q, "company_id").is_some_and(|c| c != state.company().remote_company_id) {
         return Err(message(StatusCode::NOT_FOUND, "Company not found"));
     }
     let email = first(&q, "email");
     let employment_type = first(&q, "employment_type");
     let model = first(&q, "employment_model");
     let short = first(&q, "short_id");
+    let company = state.company();
     let matching = || {
-        remote_people(&state)
+        remote_people(&company)
             .filter(|p| {
                 statuses
                     .as_ref()
@@ -476,4 +478,11 @@ async fn list_employments(
     Ok(paged("employments", page, matching, |p| {
         minimal_employment(&state, p)
     }))
+}
+
+impl RemoteState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

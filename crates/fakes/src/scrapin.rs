@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
@@ -84,16 +85,17 @@ impl ScrapinFake {
     /// `{"subscriptionId","data":{"person":{…}}}`. The fake does not deliver it itself; a
     /// test POSTs it to the app's webhook.
     pub fn change_alert_body(&self, person: usize) -> Value {
-        let p = &self.running.state.company.people[person];
+        let company = self.running.state.company();
+        let p = &company.people[person];
         json!({
-            "subscriptionId": derived_hex(&self.running.state.company, &format!("subscription:{}", p.index), 24),
-            "data": { "person": person_object(&self.running.state.company, p) },
+            "subscriptionId": derived_hex(&company, &format!("subscription:{}", p.index), 24),
+            "data": { "person": person_object(&company, p) },
         })
     }
 }
 
 struct ScrapinState {
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
@@ -117,12 +119,12 @@ impl ScrapinState {
     )]
     fn new(
         _base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
         Ok(Self {
-            company,
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -311,10 +313,11 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
         Ok(c) => c,
         Err(refusal) => return refusal,
     };
-    let Some(person) =
-        state.company.people.iter().find(|p| {
-            p.linkedin_url.as_deref().and_then(slug_of).as_deref() == Some(slug.as_str())
-        })
+    let company = state.company();
+    let Some(person) = company
+        .people
+        .iter()
+        .find(|p| p.linkedin_url.as_deref().and_then(slug_of).as_deref() == Some(slug.as_str()))
     else {
         return failure(StatusCode::NOT_FOUND, "Profile not found");
     };
@@ -333,7 +336,7 @@ async fn profile(State(state): State<Arc<ScrapinState>>, RawQuery(query): RawQue
         "daily_rate_limit_left": day_left,
         "minute_rate_limit_left": minute_left,
         "next_minute_rate_limit_reset": iso(next_minute),
-        "person": person_object(&state.company, person),
+        "person": person_object(&state.company(), person),
     });
     (StatusCode::OK, axum::Json(body)).into_response()
 }
@@ -394,7 +397,7 @@ async fn set_alert_url(
         return failure(StatusCode::BAD_REQUEST, "status must be active or inactive");
     }
     let now = iso(state.clock.now());
-    let id = derived_hex(&state.company, &format!("alert:{key}"), 24);
+    let id = derived_hex(&state.company(), &format!("alert:{key}"), 24);
     let alert = state.with_key(&key, |k| {
         let created = k.alert.as_ref().and_then(|a| a["createdAt"].as_str().map(str::to_owned)).unwrap_or_else(|| now.clone());
         let alert = json!({ "id": id, "url": url, "status": status, "createdAt": created, "updatedAt": now });
@@ -406,4 +409,11 @@ async fn set_alert_url(
         axum::Json(json!({ "success": true, "alert": alert })),
     )
         .into_response()
+}
+
+impl ScrapinState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

@@ -94,7 +94,7 @@ macro_rules! fake_handle {
         impl $name {
             /// Starts the fake with the provider's published limits.
             pub async fn start(
-                company: ::std::sync::Arc<::roster_company::SampleCompany>,
+                company: impl Into<$crate::live::LiveCompany>,
                 clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
             ) -> ::std::io::Result<Self> {
                 Self::start_with(company, clock, <$limits>::default()).await
@@ -102,10 +102,11 @@ macro_rules! fake_handle {
 
             /// Starts the fake with `limits` (tests lower them to reach a limit quickly).
             pub async fn start_with(
-                company: ::std::sync::Arc<::roster_company::SampleCompany>,
+                company: impl Into<$crate::live::LiveCompany>,
                 clock: ::std::sync::Arc<dyn ::roster_domain::Clock>,
                 limits: $limits,
             ) -> ::std::io::Result<Self> {
+                let company = company.into();
                 let running = $crate::serve::Running::start(|base_url| {
                     <$state>::new(base_url, company, clock, limits)
                 })
@@ -145,6 +146,11 @@ macro_rules! fake_handle {
             /// Replaces the limits from now on.
             pub fn set_limits(&self, limits: $limits) {
                 self.running.set_limits(limits);
+            }
+
+            /// The fake's faults, for the control API.
+            pub(crate) fn armable(&self) -> ::std::sync::Arc<dyn $crate::control::Armable> {
+                self.running.state.clone()
             }
         }
     };
@@ -209,15 +215,21 @@ impl Bound {
     }
 }
 
-/// A running fake server; dropping it shuts the server down.
+/// Serves `router` on a random loopback port until the returned handle is dropped (the
+/// control API, which is no fake and so has no [`Running`]).
+pub(crate) async fn serve_loopback(router: Router) -> std::io::Result<Serving> {
+    Ok(Bound::loopback().await?.serve(router))
+}
+
+/// A running server; dropping it shuts the server down.
 #[derive(Debug)]
-struct Serving {
+pub(crate) struct Serving {
     addr: SocketAddr,
     _stop: oneshot::Sender<()>,
 }
 
 impl Serving {
-    fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }

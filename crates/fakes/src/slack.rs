@@ -19,6 +19,7 @@ mod methods;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
@@ -180,7 +181,7 @@ impl SlackFake {
 }
 
 struct SlackState {
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
@@ -291,12 +292,12 @@ impl SlackState {
     )]
     fn new(
         _base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
         Ok(Self {
-            company,
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -350,7 +351,7 @@ impl SlackState {
     }
 
     fn team_domain(&self) -> String {
-        self.company
+        self.company()
             .domain
             .split('.')
             .next()
@@ -365,4 +366,11 @@ fn with_scopes(mut response: Response, scopes: &[String]) -> Response {
         response.headers_mut().insert("x-oauth-scopes", v);
     }
     response
+}
+
+impl SlackState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

@@ -17,6 +17,7 @@ mod payroll;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::live::LiveCompany;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::from_fn_with_state;
@@ -122,7 +123,7 @@ impl XeroFake {
     }
 
     pub fn tenant_id(&self) -> Uuid {
-        self.running.state.company.xero_tenant_id
+        self.running.state.live.identity().xero_tenant_id
     }
 
     /// Connects `client_id` with `scope` (space separated) as if the user had consented and
@@ -148,7 +149,7 @@ impl XeroFake {
 pub(crate) struct XeroState {
     base_url: String,
     signer: Signer,
-    company: Arc<SampleCompany>,
+    live: LiveCompany,
     clock: Arc<dyn Clock>,
     probe: Probe,
     limits: Mutex<Limits>,
@@ -176,14 +177,14 @@ struct Remaining {
 impl XeroState {
     fn new(
         base_url: &str,
-        company: Arc<SampleCompany>,
+        company: LiveCompany,
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> std::io::Result<Self> {
         Ok(Self {
             base_url: base_url.to_owned(),
             signer: Signer::provider()?,
-            company,
+            live: company,
             clock,
             probe: Probe::default(),
             limits: Mutex::new(limits),
@@ -261,7 +262,7 @@ impl XeroState {
     }
 
     fn app_minute_remaining(&self) -> u32 {
-        self.remaining(&self.company.xero_tenant_id.to_string())
+        self.remaining(&self.company().xero_tenant_id.to_string())
             .app_minute
     }
 }
@@ -312,7 +313,7 @@ impl Dialect for XeroState {
     fn rate_limited(&self, _operation: &str, retry_after_secs: u64) -> Response {
         let remaining = Remaining {
             minute: 0,
-            ..self.remaining(&self.company.xero_tenant_id.to_string())
+            ..self.remaining(&self.company().xero_tenant_id.to_string())
         };
         too_many("minute", retry_after_secs, remaining)
     }
@@ -450,4 +451,11 @@ pub(crate) fn connection_date(at: DateTime<Utc>) -> String {
 /// JSON helper for handlers.
 pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
+}
+
+impl XeroState {
+    /// The company as it is now (the demo's control API may change it between calls).
+    fn company(&self) -> Arc<SampleCompany> {
+        self.live.current()
+    }
 }

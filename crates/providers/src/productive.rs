@@ -128,6 +128,37 @@ impl ProductiveClient {
         })
     }
 
+    /// The ids of the organizations the token's user belongs to, distinct, in listing order:
+    /// `GET /organization_memberships`, each membership's `relationships.organization`. It is
+    /// how a token finds its organization when the admin gave none, since every other
+    /// endpoint refuses a request without `X-Organization-Id` with a 403
+    /// (<https://developer.productive.io/guides/authorization>; the memberships listing and
+    /// its `organization_id` filter: <https://developer.productive.io/organization_memberships.html>).
+    pub async fn organization_ids(&self) -> Result<Vec<String>, Error> {
+        let memberships: Vec<Resource<serde::de::IgnoredAny>> = self
+            .all_pages(
+                "productive.organization_memberships",
+                "/organization_memberships",
+                &[],
+            )
+            .await?;
+        let mut ids: Vec<String> = Vec::new();
+        for (i, m) in memberships.iter().enumerate() {
+            let id = m.relationships.related("organization").ok_or_else(|| {
+                Error::malformed(
+                    P,
+                    "productive.organization_memberships",
+                    format!("data[{i}].relationships.organization.data"),
+                    "a membership without its organization",
+                )
+            })?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// Every active user (`filter[status]=1`: active; `filter[person_type]=1`: user, not a
     /// contact or placeholder — <https://developer.productive.io/people.html>), all pages of
     /// 200, with each one's manager. Any failed page fails the whole listing.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveTime, Utc};
-use roster_company::SamplePerson;
+use roster_company::{SampleCompany, SamplePerson};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -77,7 +77,7 @@ fn directory_caller(state: &GoogleState, headers: &HeaderMap) -> Result<Token, R
     };
     // Only an admin may list users: a service account acting as itself, or impersonating a
     // non-admin, gets 403 `forbidden` (google-api-java-client-services issue 4279).
-    if !acting_as.is_some_and(|i| state.company.people[i].is_google_admin) {
+    if !acting_as.is_some_and(|i| state.company().people[i].is_google_admin) {
         return Err(forbidden());
     }
     state.spend_quota(&token)?;
@@ -94,7 +94,7 @@ impl Account<'_> {
     fn email(&self, state: &GoogleState) -> String {
         match self {
             Account::Person(p) => p.email.clone().unwrap_or_default(),
-            Account::Kiosk => format!("kiosk@{}", state.company.domain),
+            Account::Kiosk => format!("kiosk@{}", state.company().domain),
         }
     }
     fn given_name(&self) -> String {
@@ -114,7 +114,7 @@ impl Account<'_> {
             Account::Person(p) => p.google_id.clone().unwrap_or_default(),
             Account::Kiosk => format!(
                 "1{:020}",
-                state.company.people.len() as u128 * 100_000_000_000_000 + 7
+                state.company().people.len() as u128 * 100_000_000_000_000 + 7
             ),
         }
     }
@@ -126,9 +126,8 @@ impl Account<'_> {
     }
 }
 
-fn accounts(state: &GoogleState) -> impl Iterator<Item = Account<'_>> {
-    state
-        .company
+fn accounts(company: &SampleCompany) -> impl Iterator<Item = Account<'_>> {
+    company
         .people
         .iter()
         .filter(|p| p.google_id.is_some() && p.email.is_some())
@@ -170,7 +169,10 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
         "emails".into(),
         json!([{ "address": email, "primary": true }]),
     );
-    user.insert("customerId".into(), json!(state.company.google_customer_id));
+    user.insert(
+        "customerId".into(),
+        json!(state.company().google_customer_id),
+    );
     user.insert("isMailboxSetup".into(), json!(true));
     user.insert("isEnrolledIn2Sv".into(), json!(!account.suspended()));
     user.insert("isEnforcedIn2Sv".into(), json!(false));
@@ -189,12 +191,12 @@ fn user_resource(state: &GoogleState, account: &Account<'_>) -> Value {
             );
             let mut org = json!({ "title": p.title, "primary": true, "customType": "", "department": p.department });
             if let Some(squad) = p.squad {
-                org["costCenter"] = json!(state.company.squads[squad].name);
+                org["costCenter"] = json!(state.company().squads[squad].name);
             }
             user.insert("organizations".into(), json!([org]));
             if let Some(manager_email) = p
                 .manager
-                .and_then(|m| state.company.people[m].email.clone())
+                .and_then(|m| state.company().people[m].email.clone())
             {
                 // Manager = relations[type=manager], value = the manager's email (docs/providers.md §3).
                 user.insert(
@@ -243,7 +245,7 @@ pub(crate) async fn list_users(
         return refusal;
     }
     let q = pairs(query.as_deref().unwrap_or_default());
-    let company = &state.company;
+    let company = &state.company();
     match (first(&q, "customer"), first(&q, "domain")) {
         // "You must provide either the customer or the domain parameter" (discovery doc);
         // neither → 400 Invalid Input (google-api-ruby-client issue 468).
@@ -289,7 +291,8 @@ pub(crate) async fn list_users(
         Ok(f) => f.unwrap_or_default(),
         Err(refusal) => return refusal,
     };
-    let mut listed: Vec<Account<'_>> = accounts(&state)
+    let company = state.company();
+    let mut listed: Vec<Account<'_>> = accounts(&company)
         .filter(|a| filter.iter().all(|t| t.matches(&state, a)))
         .collect();
     if let Some(order) = first(&q, "orderBy") {
@@ -386,7 +389,7 @@ pub(crate) async fn get_calendar(
     {
         return insufficient_scopes();
     }
-    let company = &state.company;
+    let company = &state.company();
     let me = match token.grant {
         Grant::Delegated { subject, .. } => subject,
         Grant::User { person } => Some(person),

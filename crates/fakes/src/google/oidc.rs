@@ -132,7 +132,7 @@ pub(crate) async fn authorize(
     let wanted = first(&q, "login_hint")
         .map(str::to_owned)
         .or_else(|| lock(&state.auth).signed_in.clone());
-    let company = &state.company;
+    let company = &state.company();
     let person = match wanted {
         Some(email) => company
             .person_by_email(&email)
@@ -253,14 +253,14 @@ pub(crate) fn exchange_code(
         pending.scopes.clone(),
         now,
     );
-    let p = &state.company.people[pending.person];
+    let p = &state.company().people[pending.person];
     let digest = Sha256::digest(access_token.as_bytes());
     let id_token = state.signer.sign(&json!({
         "iss": state.base_url,
         "azp": client_id,
         "aud": client_id,
         "sub": p.google_id,
-        "hd": state.company.domain,
+        "hd": state.company().domain,
         "email": p.email,
         "email_verified": true,
         "at_hash": URL_SAFE_NO_PAD.encode(&digest[..16]),

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_company::SamplePerson;
+use roster_company::{SampleCompany, SamplePerson};
 use serde_json::{Value, json};
 
 use super::jsonapi::{midnight, not_included, parse_list, relationship, timestamp};
 use super::{Extra, ProductiveState, json_api};
 
 fn person_resource(state: &ProductiveState, p: &SamplePerson, include_manager: bool) -> Value {
-    let company = &state.company;
+    let company = &state.company();
     let manager_id = p
         .manager
         .and_then(|m| company.people[m].productive_id.as_deref());
@@ -80,7 +80,7 @@ fn extra_resource(state: &ProductiveState, e: &Extra, include_manager: bool) -> 
             "availabilities": "[]",
         },
         "relationships": {
-            "organization": relationship("organizations", Some(&state.company.productive_org_id)),
+            "organization": relationship("organizations", Some(&state.company().productive_org_id)),
             "company": not_included(),
             "subsidiary": not_included(),
             "custom_role": not_included(),
@@ -106,10 +106,10 @@ impl Row<'_> {
                 "person_type" => Some("1".to_owned()),
                 "team" => p
                     .squad
-                    .map(|s| state.company.squads[s].productive_team_id.clone()),
+                    .map(|s| state.company().squads[s].productive_team_id.clone()),
                 "manager_id" => p
                     .manager
-                    .and_then(|m| state.company.people[m].productive_id.clone()),
+                    .and_then(|m| state.company().people[m].productive_id.clone()),
                 "first_name" => Some(p.productive_first_name.clone()),
                 "last_name" => Some(p.productive_last_name.clone()),
                 _ => None,
@@ -158,7 +158,7 @@ pub(super) async fn list_people(
     RawQuery(query): RawQuery,
 ) -> Result<Response, Response> {
     let q = parse_list(query.as_deref(), PEOPLE_FILTERS, PEOPLE_SORTS, true)?;
-    let company = &state.company;
+    let company = &state.company();
     let mut rows: Vec<Row<'_>> = company
         .people
         .iter()
@@ -181,7 +181,7 @@ pub(super) async fn list_people(
     let page = q.page(&state, "people", rows);
     let included = q
         .include_manager
-        .then(|| included_managers(&state, &page.rows));
+        .then(|| included_managers(company, &state, &page.rows));
     let mut body = page.document(|r| r.resource(&state, q.include_manager));
     if let Some(managers) = included {
         body["included"] = Value::Array(managers);
@@ -189,16 +189,29 @@ pub(super) async fn list_people(
     Ok(json_api(StatusCode::OK, body))
 }
 
-/// The distinct managers of `rows`, each once, for `included[]`.
-fn included_managers(state: &ProductiveState, rows: &[Row<'_>]) -> Vec<Value> {
+/// The distinct managers of `rows`, each once, for `included[]`; a manager who is in `rows`
+/// already is not repeated. JSON:API 1.0 (§Compound Documents): "A compound document MUST NOT
+/// include more than one resource object for each type and id pair" — `data` included.
+fn included_managers(
+    company: &SampleCompany,
+    state: &ProductiveState,
+    rows: &[Row<'_>],
+) -> Vec<Value> {
+    let on_page: BTreeSet<usize> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Person(p) => Some(p.index),
+            Row::Extra(_) => None,
+        })
+        .collect();
     let mut seen = BTreeSet::new();
     rows.iter()
         .filter_map(|r| match r {
             Row::Person(p) => p.manager,
             Row::Extra(_) => None,
         })
-        .filter(|m| seen.insert(*m))
-        .filter(|m| state.company.people[*m].productive_id.is_some())
-        .map(|m| person_resource(state, &state.company.people[m], false))
+        .filter(|m| !on_page.contains(m) && seen.insert(*m))
+        .filter(|m| company.people[*m].productive_id.is_some())
+        .map(|m| person_resource(state, &company.people[m], false))
         .collect()
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use roster_company::SampleSquad;
 use serde_json::json;
@@ -22,8 +22,8 @@ pub(super) async fn list_teams(
         &["name"],
         false,
     )?;
-    let squads: Vec<&SampleSquad> = state
-        .company
+    let company = state.company();
+    let squads: Vec<&SampleSquad> = company
         .squads
         .iter()
         .filter(|s| {
@@ -41,7 +41,7 @@ pub(super) async fn list_teams(
             "type": "teams",
             "attributes": { "name": s.name, "color_id": s.index % 10 + 1, "icon_id": s.index % 24 + 1 },
             "relationships": {
-                "organization": relationship("organizations", Some(&state.company.productive_org_id)),
+                "organization": relationship("organizations", Some(&state.company().productive_org_id)),
                 "members": not_included(),
             },
         })
@@ -59,7 +59,7 @@ pub(super) async fn list_team_memberships(
         &[],
         false,
     )?;
-    let company = &state.company;
+    let company = &state.company();
     // (membership id, person, squad): rendered only for the requested page.
     let mut memberships = Vec::new();
     let mut next_id: u64 = 700_000;
@@ -97,15 +97,58 @@ pub(super) async fn list_team_memberships(
     Ok(json_api(StatusCode::OK, body))
 }
 
+/// The token's memberships: one in the fake's organization, and for a [`TWO_ORGANIZATIONS`]
+/// token a second in an organization the fake does not serve. Served without
+/// `X-Organization-Id`; `relationships.organization` and `person` as JSON:API links them
+/// (inferred from the listing's published example and its `organization_id` filter).
+///
+/// [`TWO_ORGANIZATIONS`]: super::TWO_ORGANIZATIONS
+pub(super) async fn list_organization_memberships(
+    State(state): State<Arc<ProductiveState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Response> {
+    let q = parse_list(query.as_deref(), &["organization_id"], &[], false)?;
+    let company = state.company();
+    let person = company.google_admin().productive_id.clone();
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut orgs = vec![company.productive_org_id.clone()];
+    if token.contains(super::TWO_ORGANIZATIONS) {
+        orgs.push("1".to_owned());
+    }
+    let rows: Vec<(usize, String)> = orgs
+        .into_iter()
+        .enumerate()
+        .filter(|(_, org)| q.matches(|name| (name == "organization_id").then(|| org.clone())))
+        .collect();
+    let body = q
+        .page(&state, "organization_memberships", rows)
+        .document(|(i, org)| {
+            json!({
+                "id": (900_001 + i).to_string(),
+                "type": "organization_memberships",
+                "attributes": { "updated_at": timestamp(midnight(roster_company::REFERENCE_DATE)), "position": null, "time_reminders": true, "email_notifications": true, "weekly_emails": true },
+                "relationships": {
+                    "organization": relationship("organizations", Some(&org)),
+                    "person": relationship("people", person.as_deref()),
+                },
+            })
+        });
+    Ok(json_api(StatusCode::OK, body))
+}
+
 pub(super) async fn list_organizations(
     State(state): State<Arc<ProductiveState>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Response> {
     let q = parse_list(query.as_deref(), &["id"], &[], false)?;
     let org = json!({
-        "id": state.company.productive_org_id,
+        "id": state.company().productive_org_id,
         "type": "organizations",
-        "attributes": { "name": state.company.name, "default_currency": "AUD", "time_zone": "Sydney" },
+        "attributes": { "name": state.company().name, "default_currency": "AUD", "time_zone": "Sydney" },
         "relationships": {},
     });
     let body = q.page(&state, "organizations", vec![org]).document(|o| o);

@@ -26,9 +26,9 @@ pub(super) async fn auth_test(State(state): State<Arc<SlackState>>, request: Req
     }
     let body = json!({
         "url": format!("https://{}.slack.com/", state.team_domain()),
-        "team": state.company.name,
+        "team": state.company().name,
         "user": "roster",
-        "team_id": state.company.slack_team_id,
+        "team_id": state.company().slack_team_id,
         "user_id": BOT_USER_ID,
         "bot_id": BOT_ID,
         "is_enterprise_install": false,
@@ -63,7 +63,7 @@ fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> V
         "is_ext_shared": false,
         "is_org_shared": false,
         "created": created,
-        "creator": state.company.ceo().slack_user_id,
+        "creator": state.company().ceo().slack_user_id,
         "name_normalized": c.name,
         "topic": { "value": "", "creator": "", "last_set": 0 },
         "purpose": { "value": "", "creator": "", "last_set": 0 },
@@ -71,7 +71,7 @@ fn channel_object(state: &SlackState, c: &SlackChannel, with_members: bool) -> V
     if with_members {
         channel["num_members"] = json!(
             state
-                .company
+                .company()
                 .people
                 .iter()
                 .filter(|p| p.slack_user_id.is_some() && p.is_active)
@@ -175,7 +175,7 @@ pub(super) async fn chat_post_message(
         "user": BOT_USER_ID,
         "bot_id": BOT_ID,
         "ts": ts,
-        "team": state.company.slack_team_id,
+        "team": state.company().slack_team_id,
     });
     if let Some(b) = blocks {
         message["blocks"] = b;

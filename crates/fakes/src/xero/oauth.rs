@@ -134,7 +134,8 @@ impl AuthState {
             g.created_at,
         );
         let expires_at = now + ACCESS_TOKEN_LIFETIME;
-        let ceo = state.company.ceo();
+        let company = state.company();
+        let ceo = company.ceo();
         // Xero's access tokens are RS256 JWTs that clients sometimes decode (for
         // `authentication_event_id`), so the fake's are too.
         let access_token = state.signer.sign(&json!({
@@ -225,7 +226,7 @@ impl XeroState {
 
 /// The id of the Xero user who consented: stable per company.
 fn xero_user_id(state: &XeroState) -> Uuid {
-    crate::serve::derived_uuid(&format!("{}:user", state.company.xero_tenant_id))
+    crate::serve::derived_uuid(&format!("{}:user", state.company().xero_tenant_id))
 }
 
 fn at_hash(access_token: &str) -> String {
@@ -552,9 +553,9 @@ pub(crate) async fn connections(
         json!([{
             "id": grant.connection_id,
             "authEventId": grant.auth_event_id,
-            "tenantId": state.company.xero_tenant_id,
+            "tenantId": state.company().xero_tenant_id,
             "tenantType": "ORGANISATION",
-            "tenantName": state.company.name,
+            "tenantName": state.company().name,
             "createdDateUtc": connection_date(grant.created_at),
             "updatedDateUtc": connection_date(grant.created_at),
         }])

@@ -15,7 +15,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use roster_company::{Level, SampleBasis, SamplePerson, SampleSuperFund};
+use roster_company::{Level, SampleBasis, SampleCompany, SamplePerson, SampleSuperFund};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -75,7 +75,7 @@ fn admit(state: &XeroState, headers: &HeaderMap, scopes: &[&str]) -> Result<Rema
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let tenant_matches =
-        Uuid::parse_str(tenant.trim()).is_ok_and(|t| t == state.company.xero_tenant_id);
+        Uuid::parse_str(tenant.trim()).is_ok_and(|t| t == state.company().xero_tenant_id);
     // A missing, unknown or disconnected tenant is 403 AuthenticationUnsuccessful
     // (https://github.com/XeroAPI/xero-node/issues/432).
     if !connected || !tenant_matches {
@@ -202,7 +202,8 @@ pub(crate) async fn list_employees(
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_since);
-    let people = employees(&state, since);
+    let company = state.company();
+    let people = employees(&company, since);
     let render = |p: &SamplePerson| employee_summary(&state, p);
     let rows = select(people, render, &q, "Employee", EMPLOYEE_FIELDS);
     listing(&state, &headers, remaining, "Employees", rows)
@@ -210,11 +211,10 @@ pub(crate) async fn list_employees(
 
 /// The people on the payroll, changed after `since` when given, in payroll order.
 fn employees(
-    state: &XeroState,
+    company: &SampleCompany,
     since: Option<DateTime<Utc>>,
 ) -> impl Iterator<Item = &SamplePerson> {
-    state
-        .company
+    company
         .people
         .iter()
         .filter(|p| p.xero_employee_id.is_some())
@@ -231,7 +231,8 @@ pub(crate) async fn get_employee(
         Err(refusal) => return refusal,
     };
     let wanted = Uuid::parse_str(&id).ok();
-    let record = employees(&state, None)
+    let company = state.company();
+    let record = employees(&company, None)
         .find(|p| p.xero_employee_id == wanted)
         .map(|person| employee_detail(&state, person));
     single(
@@ -253,7 +254,8 @@ pub(crate) async fn list_superfunds(
         Err(refusal) => return refusal,
     };
     let q = pairs(query.as_deref().unwrap_or_default());
-    let funds = state.company.super_funds.iter();
+    let company = state.company();
+    let funds = company.super_funds.iter();
     let render = |f: &SampleSuperFund| superfund(&state, f);
     let rows = select(funds, render, &q, "SuperFund", SUPERFUND_FIELDS);
     listing(&state, &headers, remaining, "SuperFunds", rows)
@@ -332,7 +334,7 @@ fn date(d: NaiveDate) -> String {
 
 /// Ids that are the same for every employee of the tenant, derived so they stay stable.
 fn tenant_uuid(state: &XeroState, label: &str) -> Uuid {
-    derived_uuid(&format!("{}:{label}", state.company.xero_tenant_id))
+    derived_uuid(&format!("{}:{label}", state.company().xero_tenant_id))
 }
 
 fn insert_some(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
@@ -428,7 +430,7 @@ fn employee_detail(state: &XeroState, p: &SamplePerson) -> Value {
         .map(|m| {
             json!({
                 "SuperMembershipID": m.membership_id,
-                "SuperFundID": state.company.super_funds[m.fund].id,
+                "SuperFundID": state.company().super_funds[m.fund].id,
                 "EmployeeNumber": m.member_number,
             })
         })
@@ -510,9 +512,15 @@ mod tests {
         // Big enough that even the narrowest selection below spans several pages.
         let company = Arc::new(SampleCompany::generate(2026, 1_000));
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::default());
-        let state = XeroState::new("http://fake.test", company, clock, Limits::default()).unwrap();
+        let state = XeroState::new(
+            "http://fake.test",
+            company.clone().into(),
+            clock,
+            Limits::default(),
+        )
+        .unwrap();
         let render = |p: &SamplePerson| employee_summary(&state, p);
-        let mut updates: Vec<_> = employees(&state, None).map(|p| p.updated_at).collect();
+        let mut updates: Vec<_> = employees(&company, None).map(|p| p.updated_at).collect();
         updates.sort();
         let since = updates[updates.len() / 10];
         for (clause, since) in [
@@ -527,7 +535,7 @@ mod tests {
                 Some(since),
             ),
         ] {
-            let full: Vec<Value> = employees(&state, since)
+            let full: Vec<Value> = employees(&company, since)
                 .map(render)
                 .filter(|row| {
                     clause.is_none_or(|c| {
@@ -546,7 +554,7 @@ mod tests {
                 let mut q = vec![("page".to_owned(), page.to_string())];
                 q.extend(clause.map(|c| ("where".to_owned(), c.to_owned())));
                 let rows = select(
-                    employees(&state, since),
+                    employees(&company, since),
                     render,
                     &q,
                     "Employee",

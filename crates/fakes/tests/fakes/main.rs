@@ -5,6 +5,7 @@
     reason = "test helpers: a failed setup or request should panic"
 )]
 
+mod control;
 mod google;
 mod productive;
 mod providers;

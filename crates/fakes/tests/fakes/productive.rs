@@ -321,3 +321,44 @@ async fn query_filter_searches_names_and_emails() {
         "{ids:?}"
     );
 }
+
+#[tokio::test]
+async fn a_compound_document_lists_each_person_once_and_names_every_manager() {
+    let (_, clock) = clock();
+    let fake = ProductiveFake::start(company(), clock).await.unwrap();
+    let mut managers_on_their_reports_page = 0;
+    for page in 1..=3 {
+        let body = get_json(
+            &fake,
+            &format!("people?include=manager&page[size]=100&page[number]={page}"),
+        )
+        .await;
+        let data = body["data"].as_array().unwrap();
+        let included = body["included"].as_array().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for resource in data.iter().chain(included) {
+            let key = (
+                resource["type"].as_str().unwrap().to_owned(),
+                resource["id"].as_str().unwrap().to_owned(),
+            );
+            // JSON:API 1.0, Compound Documents: one resource object per type and id.
+            assert!(seen.insert(key.clone()), "{key:?} twice on page {page}");
+        }
+        for person in data {
+            let Some(manager) = person["relationships"]["manager"]["data"]["id"].as_str() else {
+                continue;
+            };
+            assert!(
+                seen.contains(&("people".to_owned(), manager.to_owned())),
+                "manager {manager} of {} is in neither data nor included",
+                person["id"]
+            );
+            managers_on_their_reports_page +=
+                usize::from(data.iter().any(|p| p["id"].as_str() == Some(manager)));
+        }
+    }
+    assert!(
+        managers_on_their_reports_page > 0,
+        "the company puts some managers on their reports' page, the case the rule is about"
+    );
+}

@@ -222,7 +222,10 @@ async fn productive_is_verified_stored_listed_and_kept_from_the_other_organizati
             "organization_id",
         ),
         (json!({"api_token": "t", "extra": 1}), "extra"),
-        (json!({"api_token": "good-token-2"}), "organization_id"),
+        (
+            json!({"api_token": "good-two-orgs-token"}),
+            "organization_id",
+        ),
         (
             json!({"api_token": "good-token-2", "organization_id": "999999"}),
             "organization_id",

@@ -21,6 +21,8 @@ mod openapi;
 mod org_scoping;
 mod people_reads;
 mod people_sync;
+mod productive_org;
 mod store;
+mod sync_faults;
 mod user_mappings;
 mod xero_payroll;
