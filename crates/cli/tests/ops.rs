@@ -94,15 +94,27 @@ fn backup_then_restore_into_an_empty_database_and_refuse_a_full_one() {
     let out = run(
         &source,
         &[
-            "admin", "create-user", "--email", "ada@example.com", "--name", "Ada Chief",
-            "--access-level", "executive", "--org", "example",
+            "admin",
+            "create-user",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada Chief",
+            "--access-level",
+            "executive",
+            "--org",
+            "example",
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let file = dir.path().join("roster.snapshot");
     let out = run(&source, &["backup", "--to", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("schema"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("schema"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let target = config(
         dir.path(),
@@ -120,12 +132,19 @@ fn backup_then_restore_into_an_empty_database_and_refuse_a_full_one() {
         text(&out.stdout)
     );
     // The restored database knows the user: a token can be issued for them.
-    let out = run(&target, &["admin", "issue-token", "--email", "ada@example.com"]);
+    let out = run(
+        &target,
+        &["admin", "issue-token", "--email", "ada@example.com"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let out = run(&target, &["restore", "--from", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("--force"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--force"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -150,7 +169,14 @@ fn doctor_passes_on_a_healthy_installation_and_fails_on_an_unreachable_database(
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    for name in ["config", "database", "migrations", "keys", "public_url", "clock"] {
+    for name in [
+        "config",
+        "database",
+        "migrations",
+        "keys",
+        "public_url",
+        "clock",
+    ] {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
 
@@ -165,7 +191,9 @@ fn doctor_passes_on_a_healthy_installation_and_fails_on_an_unreachable_database(
     assert!(!out.status.success());
     let stdout = text(&out.stdout);
     assert!(
-        stdout.lines().any(|l| l.starts_with("PROBLEM") && l.contains("database")),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("PROBLEM") && l.contains("database")),
         "{stdout}"
     );
     assert!(!stdout.contains("hunter2"), "never the password: {stdout}");
@@ -227,7 +255,10 @@ fn secrets_come_from_files_and_the_start_up_dump_redacts_them() {
         }
     }
     let log = seen.join("\n");
-    assert!(log.contains("roster is listening"), "serve started from the key file: {log}");
+    assert!(
+        log.contains("roster is listening"),
+        "serve started from the key file: {log}"
+    );
     let dump: Vec<&String> = seen
         .iter()
         .filter(|l| l.contains("effective configuration"))
