@@ -9,6 +9,9 @@ use crate::config::{Config, LogFormat};
 
 pub const REDACTED: &str = "[redacted]";
 
+/// Stands in for a password while the URL is rebuilt (brackets would be percent-encoded).
+const MARK: &str = "ROSTERREDACTEDMARK";
+
 /// A database URL with its password (in the authority or a `password=` parameter) replaced
 /// by `[redacted]`.
 pub fn redact_database_url(url: &str) -> String {
@@ -19,7 +22,6 @@ pub fn redact_database_url(url: &str) -> String {
             |(scheme, _)| format!("{scheme}:{REDACTED}"),
         );
     };
-    const MARK: &str = "ROSTERREDACTEDMARK";
     if u.password().is_some() {
         let _ = u.set_password(Some(MARK));
     }

@@ -167,18 +167,17 @@ async fn doctor_checks(sources: &config::Sources) -> Vec<Check> {
             return checks;
         }
     };
-    match keys {
-        Some(keys) => match wiring::app(store, keys, &config) {
+    if let Some(keys) = keys {
+        match wiring::app(store, keys, &config) {
             Ok(app) => checks.extend(app.doctor(PROVIDER_TIMEOUT).await),
             Err(e) => checks.push(Check::problem("providers", format!("{e:#}"))),
-        },
-        None => {
-            checks.push(match store.migration_status().await {
-                Ok(_) => Check::ok("database", "reachable"),
-                Err(e) => Check::problem("database", e.to_string()),
-            });
-            checks.push(doctor::public_url(config.public_url.as_ref()));
         }
+    } else {
+        checks.push(match store.migration_status().await {
+            Ok(_) => Check::ok("database", "reachable"),
+            Err(e) => Check::problem("database", e.to_string()),
+        });
+        checks.push(doctor::public_url(config.public_url.as_ref()));
     }
     checks
 }

@@ -52,8 +52,7 @@ pub fn resolve(
         let value = read
             .text
             .strip_suffix('\n')
-            .map(|v| v.strip_suffix('\r').unwrap_or(v))
-            .unwrap_or(&read.text)
+            .map_or(read.text.as_str(), |v| v.strip_suffix('\r').unwrap_or(v))
             .to_owned();
         if value.trim().is_empty() {
             bail!("{file_name}: {} is empty", path.display());

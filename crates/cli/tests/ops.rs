@@ -53,14 +53,11 @@ fn database_url(dir: &Path, name: &str) -> String {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
     format!(
-        "{}_{}_{nanos}",
+        "{}_{}_{}",
         std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
     )
 }
 

@@ -478,11 +478,11 @@ impl Store {
             return Err(SnapshotError::Pending(status.pending.len()));
         }
         meta.schema_version = status.applied.iter().copied().max().unwrap_or(0);
-        meta.source = match self.dialect() {
+        match self.dialect() {
             Dialect::Sqlite => "sqlite",
             Dialect::Postgres => "postgres",
         }
-        .to_owned();
+        .clone_into(&mut meta.source);
         let tmp = partial(path);
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(io(&tmp))?;

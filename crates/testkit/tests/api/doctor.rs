@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use roster_app::App;
 use roster_app::doctor::Check;
-use roster_domain::ManualClock;
+use roster_domain::{Clock, ManualClock, SystemClock};
 use roster_testkit::{TestApp, build_app, spawn};
 use roster_vault::{KeyRing, SecretKey};
 use serde_json::json;
@@ -18,7 +17,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// An app on the test's database whose clock reads the same time as the database's.
 fn app_with(t: &TestApp, keys: KeyRing, public_url: Option<&str>) -> App {
     let clock = ManualClock::default();
-    clock.set(Utc::now());
+    clock.set(SystemClock.now());
     let mut settings = (*t.app.settings).clone();
     settings.public_url = public_url.map(|u| url::Url::parse(u).unwrap());
     build_app(t.store.clone(), &clock, keys, settings)
