@@ -308,3 +308,72 @@ fn completions_are_printed_for_each_shell() {
         }
     }
 }
+
+#[test]
+fn doctor_names_a_key_in_use_that_is_not_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(dir.path(), "keys");
+    let old = config(
+        dir.path(),
+        "old",
+        &format!("database_url = \"{url}\"\nsecret_key = \"{KEY}\"\n"),
+    );
+    // A rotation leaves the newest key's canary: the database now records that key id.
+    let out = run(&old, &["keys", "rotate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let other = text(&roster(&["keys", "generate"]).output().unwrap().stdout);
+    let new = config(
+        dir.path(),
+        "new",
+        &format!(
+            "database_url = \"{url}\"\nsecret_key = \"{}\"\n",
+            other.trim()
+        ),
+    );
+    let out = run(&new, &["doctor"]);
+    assert!(!out.status.success());
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("PROBLEM") && l.contains("keys"))
+        .unwrap_or_else(|| panic!("no keys problem: {stdout}"));
+    assert!(line.contains("not in ROSTER_SECRET_KEY"), "{line}");
+    assert!(
+        !stdout.contains(KEY) && !stdout.contains(other.trim()),
+        "{stdout}"
+    );
+}
+
+/// `systemd-analyze verify` accepts the shipped unit once `ExecStart` points at this build
+/// (and the credential at a file that exists). Skipped where systemd is not installed.
+#[test]
+fn the_systemd_unit_verifies() {
+    let Ok(out) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("systemd-analyze is not installed: skipped");
+        return;
+    };
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/deploy/roster.service"),
+    )
+    .unwrap();
+    let key = dir.path().join("secret_key");
+    write_secret(&key, KEY, 0o600);
+    let unit = shipped
+        .replace("/usr/local/bin/roster", ROSTER)
+        .replace("/etc/roster/secret_key", key.to_str().unwrap());
+    assert_ne!(unit, shipped, "the unit names the binary and the key file");
+    let path = dir.path().join("roster.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+}
