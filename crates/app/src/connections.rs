@@ -116,8 +116,8 @@ pub struct RemoteStatus {
 
 /// The sealed part of a connection: the provider's secret(s), never anything else.
 #[derive(Serialize, Deserialize)]
-struct SealedSecret {
-    token: String,
+pub(crate) struct SealedSecret {
+    pub(crate) token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
 }
@@ -189,11 +189,19 @@ impl App {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    async fn stored(&self, org: OrgId, provider: Provider) -> Result<Option<ConnectionRecord>> {
+    pub(crate) async fn stored(
+        &self,
+        org: OrgId,
+        provider: Provider,
+    ) -> Result<Option<ConnectionRecord>> {
         Ok(self.store.read_connection(org, provider).await?)
     }
 
-    fn open_secret(&self, org: OrgId, record: &ConnectionRecord) -> Result<SealedSecret> {
+    pub(crate) fn open_secret(
+        &self,
+        org: OrgId,
+        record: &ConnectionRecord,
+    ) -> Result<SealedSecret> {
         let sealed = Sealed::from_bytes(&record.secret).map_err(Error::Vault)?;
         let plain = self
             .keys

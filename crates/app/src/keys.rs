@@ -475,7 +475,7 @@ impl App {
     }
 
     /// Opens one stored value and drops the plaintext at once (it is wiped on drop).
-    fn open_row(&self, row: &SealedRow) -> Result<(), KeyError> {
+    pub(crate) fn open_row(&self, row: &SealedRow) -> Result<(), KeyError> {
         let place = Place::Column(row.key.column());
         let sealed = Sealed::from_bytes(&row.sealed).map_err(|_| KeyError::Malformed { place })?;
         self.keys
@@ -488,7 +488,7 @@ impl App {
     }
 
     /// Opens a canary; it must name the key its row says and hold the canary value.
-    fn open_canary(&self, row_key_id: &str, bytes: &[u8]) -> Result<KeyId, KeyError> {
+    pub(crate) fn open_canary(&self, row_key_id: &str, bytes: &[u8]) -> Result<KeyId, KeyError> {
         let place = Place::Canaries;
         let sealed = Sealed::from_bytes(bytes).map_err(|_| KeyError::Malformed { place })?;
         let key_id = sealed.key_id();
@@ -515,7 +515,7 @@ impl App {
     }
 
     /// Counts per place and key id, in `tx`.
-    async fn status_in(
+    pub(crate) async fn status_in(
         &self,
         tx: &mut Tx,
         columns: &[SealedColumn],

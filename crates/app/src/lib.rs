@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod connections;
+pub mod doctor;
 pub mod drift;
 mod error;
 pub mod google_sync;

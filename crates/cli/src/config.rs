@@ -176,6 +176,8 @@ pub struct Sources {
     pub env: BTreeMap<String, String>,
     /// `NO_COLOR` is set to something other than the empty string: logs carry no colour.
     pub no_color: bool,
+    /// Warnings found while reading the sources (a secret file others may read).
+    pub notes: Vec<String>,
 }
 
 impl Sources {
@@ -193,7 +195,13 @@ impl Sources {
             )),
             None => None,
         };
-        Ok(Self::from_vars(file, std::env::vars_os()))
+        let mut sources = Self::from_vars(file, std::env::vars_os());
+        sources.notes = crate::secret_files::resolve(
+            &mut sources.env,
+            |k| all_keys().any(|key| key == k),
+            crate::secret_files::read_file,
+        )?;
+        Ok(sources)
     }
 
     /// The sources from a file's text and environment variables.
@@ -216,6 +224,7 @@ impl Sources {
             file,
             env,
             no_color,
+            notes: Vec::new(),
         }
     }
 }
@@ -228,6 +237,7 @@ pub fn warnings(sources: &Sources) -> Vec<String> {
         .filter(|k| !NOT_SETTINGS.contains(&k.as_str()))
         .filter(|k| !all_keys().any(|key| env_name(key) == **k))
         .map(|k| format!("ignoring unknown environment variable {k}"))
+        .chain(sources.notes.iter().cloned())
         .collect()
 }
 

@@ -123,6 +123,7 @@ pub async fn run(args: DemoArgs, sources: &Sources) -> Result<()> {
         file: Some((config_path.clone(), std::fs::read_to_string(&config_path)?)),
         env: std::collections::BTreeMap::new(),
         no_color: sources.no_color,
+        notes: Vec::new(),
     })?;
     wiring::init_logging(&config);
     let limits = wiring::server_limits();

@@ -5,7 +5,10 @@
 mod admin;
 mod config;
 mod demo;
+mod effective;
 mod keys;
+mod ops;
+mod secret_files;
 mod serve;
 mod wiring;
 
@@ -59,6 +62,17 @@ enum Command {
     /// JSON on stdout. Needs no configuration; `docs/openapi.json` is its output
     /// (`bash scripts/openapi.sh` regenerates it).
     Openapi,
+    /// Write a consistent snapshot of the whole database to a file while `serve` runs (no
+    /// plaintext secret is in it).
+    Backup(ops::BackupArgs),
+    /// Restore a snapshot into an empty database, then check that every secret opens with
+    /// the configured keys.
+    Restore(ops::RestoreArgs),
+    /// Check the configuration, the database, the keys, the public URL, the clock and every
+    /// connected provider; one line per check. Exit status 0 only when all pass.
+    Doctor(ops::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, …) on stdout.
+    Completions(ops::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,9 +111,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         keys::generate();
         return Ok(());
     }
+    if let Command::Completions(args) = &cli.command {
+        ops::completions(args);
+        return Ok(());
+    }
     let sources = config::Sources::load(cli.config.as_deref())?;
     match cli.command {
         Command::Demo(args) => demo::run(args, &sources).await,
+        Command::Doctor(args) => ops::doctor(args, &sources).await,
         command => {
             let config = config::Config::from_sources(&sources)?;
             wiring::init_logging(&config);
@@ -111,7 +130,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Migrate => wiring::migrate(&config).await,
                 Command::Admin(cmd) => admin::run(cmd, &config).await,
                 Command::Keys(cmd) => keys::run(cmd, &config).await,
-                Command::Demo(_) | Command::Openapi => unreachable!("handled above"),
+                Command::Backup(args) => ops::backup(args, &config).await,
+                Command::Restore(args) => ops::restore(args, &config).await,
+                Command::Demo(_)
+                | Command::Openapi
+                | Command::Doctor(_)
+                | Command::Completions(_) => unreachable!("handled above"),
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::config::{Config, redact_url};
 use crate::{keys, wiring};
 
 pub async fn run(config: &Config) -> Result<()> {
+    tracing::info!(config = %crate::effective::dump(config), "effective configuration");
     let limits = wiring::server_limits();
     let ring = wiring::key_ring(config)?;
     let store = wiring::connect(config).await?;

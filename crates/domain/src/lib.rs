@@ -4,6 +4,7 @@ pub mod clock;
 pub mod credential;
 pub mod dates;
 pub mod directory;
+pub mod doctor;
 pub mod drift;
 pub mod duration;
 pub mod email;

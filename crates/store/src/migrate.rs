@@ -64,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The newest migration this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Arbitrary, fixed: the key of the advisory lock that serializes migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x526f_7374_6572; // "Roster"
 

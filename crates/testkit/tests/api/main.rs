@@ -8,8 +8,10 @@
 mod admin_audit;
 mod admin_permissions;
 mod admin_users;
+mod backup;
 mod connections;
 mod docs;
+mod doctor;
 mod errors;
 mod hardening;
 mod harness;
