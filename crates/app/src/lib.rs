@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+mod auth_cache;
 pub mod connections;
 pub mod drift;
 mod error;
@@ -76,6 +77,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Background people refreshes this instance started (`people_sync.rs`).
     refreshes: people_sync::Refreshes,
+    /// Authenticated callers, valid while the store shows no change (`auth_cache.rs`).
+    callers: Arc<auth_cache::CallerCache>,
 }
 
 /// Whether the database can serve requests (`/readyz`).
@@ -108,6 +111,7 @@ impl App {
             resolver: Arc::new(roster_providers::SystemResolver),
             settings: Arc::new(settings),
             refreshes: people_sync::Refreshes::default(),
+            callers: Arc::default(),
         }
     }
 
