@@ -266,3 +266,35 @@ async fn a_change_through_one_instance_is_seen_by_another() {
             .any(|p| p.to_string() == "view:people")
     );
 }
+
+/// Which SQLite change detector is cheaper: reading the WAL-index header (what the store
+/// does) or `PRAGMA data_version` on a dedicated connection. A measurement, not a check:
+/// `cargo nextest run -p roster-testkit --test api auth_cache::measure --run-ignored only
+/// --no-capture` (ADR 0022 quotes the figures).
+#[tokio::test]
+#[ignore = "a measurement"]
+#[expect(clippy::print_stderr, reason = "a measurement reports its figures")]
+async fn measure_sqlite_change_detectors() {
+    if roster_testkit::server_url().is_some() {
+        return;
+    }
+    let t = spawn().await;
+    let n = 20_000u32;
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        assert!(t.store.auth_stamp().is_some());
+    }
+    let header = started.elapsed() / n;
+    let mut c = sqlx::SqliteConnection::connect(&t.database_url)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        let _: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    }
+    let pragma = started.elapsed() / n;
+    eprintln!("WAL-index header read: {header:?} per check; PRAGMA data_version: {pragma:?}");
+}
