@@ -1,4 +1,5 @@
-//! Authenticated callers kept in memory between requests (ADR 0022).
+//! Authenticated callers (and the Admin API's user listing) kept in memory between requests
+//! (ADR 0022).
 //!
 //! An entry is a verified token's caller record, keyed by the SHA-256 of the token and
 //! filed under the store's [`AuthStamp`] of the moment before the record was read. It is
@@ -7,10 +8,14 @@
 //! (see `roster_store::changes`), and the first request after it reads the database again.
 //! When the store cannot give a stamp, nothing is served from here or put here.
 //!
+//! The same rule keeps each organization's user listing (`GET /api/admin/users`), whose
+//! tables (users, memberships, people, external ids) move the stamp too.
+//!
 //! Bounded: entries of an older stamp are dropped as soon as one of the new stamp is stored,
-//! and a full cache is emptied before it grows past [`CAPACITY`].
+//! and a full cache is emptied before it grows past its capacity ([`CAPACITY`] callers).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use roster_store::auth::CallerRecord;
@@ -34,21 +39,43 @@ pub(crate) struct Cached {
     pub(crate) record: Arc<CallerRecord>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct CallerCache {
-    inner: Mutex<Inner>,
+/// Values read under one store stamp, served only while the store still shows it; at most
+/// `capacity` of them.
+#[derive(Debug)]
+pub(crate) struct Stamped<K, V> {
+    capacity: usize,
+    inner: Mutex<Inner<K, V>>,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
+#[derive(Debug)]
+struct Inner<K, V> {
     /// The stamp every entry was read under.
     stamp: Option<AuthStamp>,
-    entries: HashMap<TokenKey, Cached>,
+    entries: HashMap<K, V>,
 }
 
-impl CallerCache {
-    /// The caller cached for `key`, when it was read under `stamp` (the store's current one).
-    pub(crate) fn get(&self, key: &TokenKey, stamp: &AuthStamp) -> Option<Cached> {
+/// Authenticated callers by token.
+pub(crate) type CallerCache = Stamped<TokenKey, Cached>;
+
+impl Default for CallerCache {
+    fn default() -> Self {
+        Self::new(CAPACITY)
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Inner {
+                stamp: None,
+                entries: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The value cached for `key`, when it was read under `stamp` (the store's current one).
+    pub(crate) fn get(&self, key: &K, stamp: &AuthStamp) -> Option<V> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.stamp.as_ref() != Some(stamp) {
             return None;
@@ -56,8 +83,8 @@ impl CallerCache {
         inner.entries.get(key).cloned()
     }
 
-    /// Keeps a caller read after the store showed `stamp`.
-    pub(crate) fn put(&self, key: TokenKey, stamp: AuthStamp, cached: Cached) {
+    /// Keeps a value read after the store showed `stamp`.
+    pub(crate) fn put(&self, key: K, stamp: AuthStamp, value: V) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.stamp != Some(stamp) {
             // Entries of another stamp are stale (or this one is, and the next request
@@ -65,10 +92,10 @@ impl CallerCache {
             inner.entries.clear();
             inner.stamp = Some(stamp);
         }
-        if inner.entries.len() >= CAPACITY && !inner.entries.contains_key(&key) {
+        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&key) {
             inner.entries.clear();
         }
-        inner.entries.insert(key, cached);
+        inner.entries.insert(key, value);
     }
 
     #[cfg(test)]

@@ -79,6 +79,9 @@ pub struct App {
     refreshes: people_sync::Refreshes,
     /// Authenticated callers, valid while the store shows no change (`auth_cache.rs`).
     callers: Arc<auth_cache::CallerCache>,
+    /// Each organization's user listing, valid while the store shows no change.
+    user_lists:
+        Arc<auth_cache::Stamped<roster_domain::OrgId, Arc<Vec<roster_domain::model::OrgUser>>>>,
 }
 
 /// Whether the database can serve requests (`/readyz`).
@@ -112,6 +115,7 @@ impl App {
             settings: Arc::new(settings),
             refreshes: people_sync::Refreshes::default(),
             callers: Arc::default(),
+            user_lists: Arc::new(auth_cache::Stamped::new(64)),
         }
     }
 

@@ -20,6 +20,9 @@ CREATE TRIGGER permissions_auth_changed AFTER INSERT OR UPDATE OR DELETE OR TRUN
 -- a person's link to a user (`user_id`) and its removal (`removed_at`)
 CREATE TRIGGER people_auth_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON people
     FOR EACH STATEMENT EXECUTE FUNCTION roster_auth_changed();
+-- the Admin API's user listing also shows each person's Productive and Xero ids
+CREATE TRIGGER external_ids_auth_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON external_ids
+    FOR EACH STATEMENT EXECUTE FUNCTION roster_auth_changed();
 -- revocable credentials: personal API tokens and browser sessions
 CREATE TRIGGER api_tokens_auth_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_tokens
     FOR EACH STATEMENT EXECUTE FUNCTION roster_auth_changed();

@@ -158,6 +158,7 @@ async fn a_change_another_process_commits_is_seen_on_the_next_request() {
     let head = t.world.at("head");
     assert_eq!(me_level(&t, head).await, (200, "head".to_owned()));
     assert_eq!(me_level(&t, head).await, (200, "head".to_owned()));
+    assert_eq!(listed_level(&t, head).await, "head");
     // Straight in the database, as another process (an older binary, an operator's psql)
     // would: nothing in this process hears of it.
     let sql = "UPDATE memberships SET access_level = 'manager' WHERE user_id = $1";
@@ -190,6 +191,24 @@ async fn a_change_another_process_commits_is_seen_on_the_next_request() {
         }
     }
     assert_eq!(seen, (200, "manager".to_owned()));
+    // The Admin API's listing, kept under the same rule, shows it too.
+    assert_eq!(listed_level(&t, head).await, "manager");
+}
+
+/// `p`'s level as the executive's `GET /api/admin/users` lists it.
+async fn listed_level(t: &TestApp, p: &Persona) -> String {
+    let a = t
+        .get("/api/admin/users")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    a.assert_status(200);
+    let users = a.body["users"].as_array().unwrap();
+    let row = users
+        .iter()
+        .find(|u| u["id"] == p.user.id.to_string())
+        .unwrap();
+    row["access_level"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
