@@ -317,3 +317,42 @@ async fn measure_sqlite_change_detectors() {
     let pragma = started.elapsed() / n;
     eprintln!("WAL-index header read: {header:?} per check; PRAGMA data_version: {pragma:?}");
 }
+
+/// PostgreSQL: when the `LISTEN` connection dies, notifications sent meanwhile are lost; the
+/// cache must not serve what they would have invalidated.
+#[tokio::test]
+async fn a_change_while_the_listener_is_down_is_still_seen() {
+    if roster_testkit::server_url().is_none() {
+        return;
+    }
+    let t = spawn().await;
+    let head = t.world.at("head");
+    assert_eq!(me_level(&t, head).await, (200, "head".to_owned()));
+    assert_eq!(me_level(&t, head).await, (200, "head".to_owned()));
+    let mut c = sqlx::PgConnection::connect(&t.database_url).await.unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN \"roster_auth\"'",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(killed, [true], "one listener per instance");
+    for (level, tries) in [("manager", 200), ("lead", 200)] {
+        sqlx::query("UPDATE memberships SET access_level = $2 WHERE user_id = $1")
+            .bind(head.user.id.as_uuid())
+            .bind(level)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let mut seen = me_level(&t, head).await;
+        for _ in 1..tries {
+            if seen.1 == level {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            seen = me_level(&t, head).await;
+        }
+        assert_eq!(seen, (200, level.to_owned()));
+    }
+}
