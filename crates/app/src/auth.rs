@@ -4,12 +4,15 @@
 //! per ring key, named by `kid`, so rotating `ROSTER_SECRET_KEY` keeps old tokens valid
 //! until the old key is removed). The keys are derived once, when the `App` is built.
 //! Expiry is checked against the application's `Clock` with no leeway: the issuer and the
-//! verifier share one clock. Every request reads the user, their memberships and the
-//! organization's permission rows in one statement (`Store::load_caller`) and caches none
-//! of it, so a deleted user's token or a lowered level takes effect on the next request.
+//! verifier share one clock. A request reads the user, their memberships and the
+//! organization's permission rows in one statement (`Store::load_caller`), or finds them in
+//! the caller cache (`auth_cache.rs`), which serves an entry only while the store shows no
+//! committed change since it was read (ADR 0022): a deleted user's token or a lowered level
+//! takes effect on the next request.
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -20,7 +23,7 @@ use roster_store::auth::{CallerRecord, MemberOf};
 use roster_vault::{ExposeSecret, KeyRing};
 use serde::{Deserialize, Serialize};
 
-use crate::{App, Error, Result};
+use crate::{App, Error, Result, auth_cache};
 
 const ISSUER: &str = "roster";
 /// HKDF `info` for the token-signing keys; changing it invalidates every token.
@@ -120,8 +123,9 @@ impl App {
         Ok(IssuedToken { token, expires_at })
     }
 
-    /// The user id a bearer token names, if it is ours and unexpired. Reads nothing.
-    fn token_subject(&self, token: &str) -> Result<UserId> {
+    /// The user id a bearer token names and its expiry (whole seconds), if it is ours and
+    /// unexpired. Reads nothing.
+    fn token_subject(&self, token: &str) -> Result<(UserId, i64)> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Unauthenticated)?;
         if header.alg != Algorithm::HS256 {
             return Err(Error::Unauthenticated);
@@ -138,35 +142,63 @@ impl App {
         if self.clock.now().timestamp() >= data.claims.exp {
             return Err(Error::Unauthenticated);
         }
-        data.claims.sub.parse().map_err(|_| Error::Unauthenticated)
+        let id = data
+            .claims
+            .sub
+            .parse()
+            .map_err(|_| Error::Unauthenticated)?;
+        Ok((id, data.claims.exp))
     }
 
     /// The user a token names with every membership: 401 when the token is not ours, is
-    /// expired, or its user is gone. One read of the database.
-    async fn token_record(&self, token: &str) -> Result<CallerRecord> {
-        let id = self.token_subject(token)?;
-        self.store
-            .load_caller(id)
-            .await?
-            .ok_or(Error::Unauthenticated)
+    /// expired, or its user is gone. Served from the caller cache while the store shows no
+    /// change since it was read (ADR 0022), else one read of the database.
+    async fn token_record(&self, token: &str) -> Result<Arc<CallerRecord>> {
+        let stamp = self.store.auth_stamp();
+        let key = auth_cache::token_key(token);
+        if let Some(stamp) = &stamp {
+            if let Some(hit) = self.callers.get(&key, stamp) {
+                // The signature was checked when the entry was made; the expiry is checked
+                // on every request against the application's clock.
+                if self.clock.now().timestamp() >= hit.expires_at {
+                    return Err(Error::Unauthenticated);
+                }
+                return Ok(hit.record);
+            }
+        }
+        let (id, expires_at) = self.token_subject(token)?;
+        let record = Arc::new(
+            self.store
+                .load_caller(id)
+                .await?
+                .ok_or(Error::Unauthenticated)?,
+        );
+        if let Some(stamp) = stamp {
+            let cached = auth_cache::Cached {
+                expires_at,
+                record: record.clone(),
+            };
+            self.callers.put(key, stamp, cached);
+        }
+        Ok(record)
     }
 
     /// Checks a bearer token alone: 401 when it is not ours, expired, or its user is gone.
     pub async fn verify_token(&self, token: &str) -> Result<User> {
-        Ok(self.token_record(token).await?.user)
+        Ok(self.token_record(token).await?.user.clone())
     }
 
     /// The caller a bearer token names, acting in the organization `active_org` names (by
-    /// id or slug; see [`choose_membership`]). One read of the database.
+    /// id or slug; see [`choose_membership`]). At most one read of the database.
     pub async fn authenticate(&self, token: &str, active_org: Option<&str>) -> Result<Caller> {
-        let CallerRecord { user, memberships } = self.token_record(token).await?;
-        let chosen = choose_membership(&user, memberships, active_org)?;
+        let record = self.token_record(token).await?;
+        let chosen = choose_membership(&record.user, &record.memberships, active_org)?;
         Ok(Caller {
-            user,
-            org: chosen.org,
+            user: record.user.clone(),
+            org: chosen.org.clone(),
             level: chosen.level,
             person: chosen.person,
-            matrix: Matrix::with_overrides(chosen.grants),
+            matrix: Matrix::with_overrides(chosen.grants.clone()),
             request_id: None,
         })
     }
@@ -175,11 +207,11 @@ impl App {
 /// The organization a request acts in: the one `wanted` names (by id or slug) when the user
 /// is a member of it (403 otherwise), else the user's default organization, else their
 /// oldest membership. `memberships` is oldest first.
-pub fn choose_membership(
+pub fn choose_membership<'m>(
     user: &User,
-    memberships: Vec<MemberOf>,
+    memberships: &'m [MemberOf],
     wanted: Option<&str>,
-) -> Result<MemberOf> {
+) -> Result<&'m MemberOf> {
     let index = match wanted.map(str::trim) {
         Some(wanted) => {
             let as_id = wanted.to_ascii_lowercase();
@@ -196,8 +228,7 @@ pub fn choose_membership(
             .unwrap_or(0),
     };
     memberships
-        .into_iter()
-        .nth(index)
+        .get(index)
         .ok_or(Error::Forbidden("you are not a member of any organization"))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+mod auth_cache;
 pub mod backup;
 pub mod connections;
 pub mod doctor;
@@ -83,6 +84,11 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Background people refreshes this instance started (`people_sync.rs`).
     refreshes: people_sync::Refreshes,
+    /// Authenticated callers, valid while the store shows no change (`auth_cache.rs`).
+    callers: Arc<auth_cache::CallerCache>,
+    /// Each organization's user listing, valid while the store shows no change.
+    user_lists:
+        Arc<auth_cache::Stamped<roster_domain::OrgId, Arc<Vec<roster_domain::model::OrgUser>>>>,
 }
 
 /// Whether the database can serve requests (`/readyz`).
@@ -115,6 +121,8 @@ impl App {
             resolver: Arc::new(roster_providers::SystemResolver),
             settings: Arc::new(settings),
             refreshes: people_sync::Refreshes::default(),
+            callers: Arc::default(),
+            user_lists: Arc::new(auth_cache::Stamped::new(64)),
         }
     }
 

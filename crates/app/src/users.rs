@@ -1,6 +1,8 @@
 //! Users of an organization: listing, updating level and employment fields, removing, and
 //! creating from the admin CLI.
 
+use std::sync::Arc;
+
 use roster_domain::model::{Membership, OrgUser, Organization, User};
 use roster_domain::text::{MAX_TEXT_CHARS, required};
 use roster_domain::users::{UserPatch, check_last_executive, stored_text};
@@ -29,11 +31,22 @@ async fn still_executive_after_lock(
 }
 
 impl App {
+    /// Every member of the caller's organization: one statement, or the listing read
+    /// under the store's current stamp (ADR 0022).
     pub async fn list_users(&self, can: &Can<Executive>) -> Result<Vec<OrgUser>> {
-        let caller = can.caller();
+        let org = can.caller().org_id();
+        let stamp = self.store.auth_stamp();
+        if let Some(stamp) = &stamp {
+            if let Some(users) = self.user_lists.get(&org, stamp) {
+                return Ok(users.as_ref().clone());
+            }
+        }
         let mut tx = self.store.read_one().await?;
-        let users = tx.org(caller.org_id()).list_users().await?;
+        let users = tx.org(org).list_users().await?;
         tx.rollback().await?;
+        if let Some(stamp) = stamp {
+            self.user_lists.put(org, stamp, Arc::new(users.clone()));
+        }
         Ok(users)
     }
 

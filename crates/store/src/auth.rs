@@ -2,8 +2,9 @@
 //! user, every organization they belong to with their level, their linked person there, and
 //! that organization's stored permission rows — in **one statement** on the pool. No
 //! explicit transaction: a single statement is its own consistent snapshot, and it saves
-//! the `BEGIN`/`ROLLBACK` round trips on every request. Nothing is cached, so a deleted user,
-//! a removed membership or a changed level takes effect on the very next request.
+//! the `BEGIN`/`ROLLBACK` round trips on every request. The app keeps the record only while
+//! [`Store::auth_stamp`] shows no change since it was read (ADR 0022), so a deleted user, a
+//! removed membership or a changed level takes effect on the very next request.
 
 use chrono::{DateTime, Utc};
 use roster_domain::model::{Organization, User};

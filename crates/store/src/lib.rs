@@ -5,6 +5,7 @@ mod db;
 pub mod audit;
 pub mod auth;
 mod batch;
+pub mod changes;
 pub mod connections;
 pub mod doctor;
 mod error;
@@ -24,6 +25,7 @@ pub mod sync_runs;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use roster_domain::OrgId;
@@ -51,6 +53,8 @@ enum Pool {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Tells whether anything a caller depends on changed (`changes.rs`).
+    changes: Arc<changes::Changes>,
 }
 
 /// How a [`Store`] connects.
@@ -77,7 +81,7 @@ impl Store {
 
     /// [`Store::connect`] with options.
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self> {
-        let pool = if url.starts_with("sqlite:") {
+        let (pool, changes) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
                 .create_if_missing(true)
@@ -88,9 +92,9 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
+                .connect_with(opts.clone())
                 .await?;
-            Pool::Sqlite(pool)
+            (Pool::Sqlite(pool), changes::Changes::sqlite(&opts).await)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // Without a lock timeout a write waits for a row lock forever; with one it answers
             // `busy` like SQLite does, and the caller may retry.
@@ -103,13 +107,14 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Pool::Postgres(pool)
+            let changes = changes::Changes::postgres(&pool);
+            (Pool::Postgres(pool), changes)
         } else {
             return Err(Error::Config(
                 "database URL must start with sqlite:// or postgres://".to_owned(),
             ));
         };
-        Ok(Self { pool })
+        Ok(Self { pool, changes })
     }
 
     pub const fn dialect(&self) -> Dialect {
@@ -127,7 +132,10 @@ impl Store {
             Pool::Sqlite(p) => db::TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => db::TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            changes: Some(self.changes.clone()),
+        })
     }
 
     /// A connection for one read statement, with no transaction around it: a single
@@ -138,7 +146,10 @@ impl Store {
             Pool::Sqlite(p) => db::TxInner::SqliteConn(p.acquire().await?),
             Pool::Postgres(p) => db::TxInner::PostgresConn(p.acquire().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            changes: None,
+        })
     }
 
     /// A transaction that only reads: a consistent snapshot, no write lock.
@@ -147,7 +158,10 @@ impl Store {
             Pool::Sqlite(p) => db::TxInner::Sqlite(p.begin().await?),
             Pool::Postgres(p) => db::TxInner::Postgres(p.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            changes: None,
+        })
     }
 
     pub async fn close(&self) {
@@ -162,6 +176,8 @@ impl Store {
 #[derive(Debug)]
 pub struct Tx {
     inner: db::TxInner,
+    /// Told of the commit when the transaction may have written (see `changes.rs`).
+    changes: Option<Arc<changes::Changes>>,
 }
 
 impl Tx {
@@ -170,6 +186,9 @@ impl Tx {
             db::TxInner::Sqlite(t) => t.commit().await?,
             db::TxInner::Postgres(t) => t.commit().await?,
             db::TxInner::SqliteConn(_) | db::TxInner::PostgresConn(_) => {}
+        }
+        if let Some(changes) = self.changes {
+            changes.bump();
         }
         Ok(())
     }

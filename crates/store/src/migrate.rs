@@ -62,6 +62,14 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
         sqlite: "",
     },
+    Migration {
+        version: 8,
+        name: "auth_notify",
+        common: "",
+        postgres: include_str!("../migrations/0008_auth_notify.postgres.sql"),
+        // SQLite needs none: the WAL index shows every commit (ADR 0022).
+        sqlite: "",
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -8,6 +8,7 @@
 mod admin_audit;
 mod admin_permissions;
 mod admin_users;
+mod auth_cache;
 mod backup;
 mod connections;
 mod docs;
