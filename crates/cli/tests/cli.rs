@@ -354,6 +354,53 @@ fn demo_prints_one_json_line_and_its_tokens_work() {
             ("xero", "ok")
         ]
     );
+    // After the ready line the demo links people to Xero and pulls their payroll, the
+    // personas first: the executive's own profile fills from Xero within seconds.
+    let exec_person = users[0]["person_id"].as_str().unwrap();
+    let profile = || -> Value {
+        client
+            .get(format!("{url}/api/people/{exec_person}/profile"))
+            .bearer_auth(users[0]["token"].as_str().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pulled = loop {
+        let p = profile();
+        if !p["profile"]["xero_mapping"]["last_synced_at"].is_null() {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no payroll pull within a minute: {p}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(
+        pulled["profile"]["xero_mapping"]["linked"], true,
+        "{pulled}"
+    );
+    assert!(
+        pulled["profile"]["demographics"]["date_of_birth"].is_string(),
+        "the pull filled the profile from Xero: {pulled}"
+    );
+    let runs: Value = client
+        .get(format!("{url}/api/admin/sync-runs"))
+        .bearer_auth(users[0]["token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        runs["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "xero" && r["outcome"] == "succeeded"),
+        "the Xero linking is a sync run: {runs}"
+    );
     // The fakes' control API: someone leaves, the sync retires them; an outage fails the
     // sync and changes nothing; cleared, all is well.
     let control = ready["fakes_control_url"].as_str().unwrap();

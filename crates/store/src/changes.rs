@@ -24,7 +24,7 @@
 //!   commit, typically well under a millisecond on one host.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -46,6 +46,8 @@ pub struct AuthStamp {
 /// The store's change detector (one per [`crate::Store`], shared by its clones).
 pub(crate) struct Changes {
     epoch: AtomicU64,
+    /// Set by [`Changes::close`]: the store is closed, nothing can be told any more.
+    closed: AtomicBool,
     source: Source,
 }
 
@@ -55,7 +57,8 @@ enum Source {
     Sqlite {
         shm: std::fs::File,
         /// Keeps the database open, so the `-shm` file is never unlinked while read here.
-        _keep_open: Mutex<sqlx::SqliteConnection>,
+        /// Taken and closed by [`Changes::close`], with the store's pool.
+        keep_open: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
     },
     Postgres {
         listening: Arc<AtomicBool>,
@@ -82,8 +85,24 @@ impl Changes {
     pub(crate) fn blind() -> Arc<Self> {
         Arc::new(Self {
             epoch: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
             source: Source::Blind,
         })
+    }
+
+    /// Closes the connection kept open (after the store's pool, so it is the last one and
+    /// SQLite checkpoints the WAL into the database file before this returns: a file that is
+    /// moved or copied next holds every commit). No stamp is given afterwards.
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Source::Sqlite { keep_open, .. } = &self.source
+            && let Some(conn) = keep_open.lock().await.take()
+        {
+            use sqlx::Connection;
+            if let Err(e) = conn.close().await {
+                tracing::warn!(error = %e, "closing the connection the auth cache kept open");
+            }
+        }
     }
 
     /// Watches the SQLite database `opts` names: opens a connection it keeps, then the
@@ -112,9 +131,10 @@ impl Changes {
         };
         let changes = Self {
             epoch: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
             source: Source::Sqlite {
                 shm,
-                _keep_open: Mutex::new(conn),
+                keep_open: tokio::sync::Mutex::new(Some(conn)),
             },
         };
         if changes.wal_header().is_none() {
@@ -130,6 +150,7 @@ impl Changes {
         let listening = Arc::new(AtomicBool::new(false));
         let changes = Arc::new(Self {
             epoch: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
             source: Source::Postgres {
                 listening: listening.clone(),
                 _stop: stop,
@@ -150,6 +171,9 @@ impl Changes {
     }
 
     pub(crate) fn stamp(&self) -> Option<AuthStamp> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
         match &self.source {
             Source::Blind => None,
             Source::Sqlite { .. } => {

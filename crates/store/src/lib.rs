@@ -164,11 +164,14 @@ impl Store {
         })
     }
 
+    /// Closes every connection, the change detector's included: on SQLite the file is
+    /// whole (its WAL checkpointed) when this returns.
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+        self.changes.close().await;
     }
 }
 
