@@ -76,6 +76,7 @@ impl std::fmt::Debug for Changes {
         };
         f.debug_struct("Changes")
             .field("epoch", &self.epoch.load(Ordering::SeqCst))
+            .field("closed", &self.closed.load(Ordering::SeqCst))
             .field("source", &source)
             .finish()
     }
