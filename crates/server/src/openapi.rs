@@ -217,6 +217,8 @@ problem_responses! {
     ProviderReadProblems: 401, 403, 409, 429, 502, 503;
     /// Saving a credential the provider verifies first.
     ProviderWriteProblems: 400, 401, 403, 408, 409, 413, 415, 422, 429, 502, 503;
+    /// An operation on one person or user that asks a provider: also an unknown id.
+    ProviderItemProblems: 400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 502, 503;
     /// Replacing an organization-wide setting with a JSON body.
     SettingsProblems: 400, 401, 403, 408, 413, 415, 422, 503;
     /// A read of one item: also an unknown id (or another organization's, or a malformed one).

@@ -166,7 +166,7 @@ pub struct UserSyncBody {
 #[utoipa::path(post, path = "/api/admin/users/{id}/sync", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "user id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = UserSyncBody), crate::openapi::ProviderWriteProblems))]
+    responses((status = 200, body = UserSyncBody), crate::openapi::ProviderItemProblems))]
 pub async fn sync_user(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,
@@ -231,7 +231,7 @@ impl From<EmployeeMatches> for EmployeeMatchesBody {
 #[utoipa::path(get, path = "/api/people/{id}/xero-matches", tag = "people", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "person id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = EmployeeMatchesBody), crate::openapi::ProviderWriteProblems))]
+    responses((status = 200, body = EmployeeMatchesBody), crate::openapi::ProviderItemProblems))]
 pub async fn xero_matches(
     State(state): State<AppState>,
     Allowed(can): Allowed<ManagePeople>,
@@ -254,7 +254,7 @@ pub struct XeroLinkBody {
     params(("id" = String, Path, format = Uuid, description = "person id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
     request_body = XeroLinkBody,
-    responses((status = 200, body = OkBody), crate::openapi::ProviderWriteProblems))]
+    responses((status = 200, body = OkBody), crate::openapi::ProviderItemProblems))]
 pub async fn link_xero(
     State(state): State<AppState>,
     Allowed(can): Allowed<ManagePeople>,
@@ -285,7 +285,7 @@ pub struct XeroPullBody {
 #[utoipa::path(post, path = "/api/people/{id}/xero-sync", tag = "people", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "person id"),
         ("x-active-org" = Option<String>, Header, description = "organization id or slug")),
-    responses((status = 200, body = XeroPullBody), crate::openapi::ProviderWriteProblems))]
+    responses((status = 200, body = XeroPullBody), crate::openapi::ProviderItemProblems))]
 pub async fn xero_sync(
     State(state): State<AppState>,
     Allowed(can): Allowed<ManagePeople>,
