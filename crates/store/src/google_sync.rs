@@ -96,21 +96,15 @@ impl OrgTx<'_> {
             n += 1;
         }
         for chunk in plan.update.chunks(BATCH_ROWS) {
-            let cases = |offset: usize| {
-                (0..chunk.len())
-                    .map(|i| format!("WHEN ${} THEN ${}", 3 + 4 * i, 3 + 4 * i + offset))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
+            // Joined to a `VALUES` list: one key lookup a row (see `set_by_id` in
+            // `people_sync.rs` for why not `CASE`).
             let sql = format!(
-                "UPDATE users SET name = CASE user_id {} END, picture_url = CASE user_id {} END,
-                    job_title = CASE user_id {} END, updated_at = $2
-                 WHERE user_id IN ({})
-                   AND user_id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
-                cases(1),
-                cases(2),
-                cases(3),
-                batch::list(chunk.len(), 3, 4)
+                "UPDATE users SET name = v.column2, picture_url = v.column3,
+                    job_title = v.column4, updated_at = $2
+                 FROM (VALUES {}) AS v
+                 WHERE users.user_id = v.column1
+                   AND users.user_id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
+                batch::values("(?, ?, ?, ?)", chunk.len(), 3)
             );
             let mut args = vec![Arg::Uuid(self.org.as_uuid()), Arg::Time(now)];
             for u in chunk {

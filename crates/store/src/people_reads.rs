@@ -140,21 +140,23 @@ impl OrgTx<'_> {
 
     /// One person of this organization (retired ones too: the rule that hides them is the
     /// domain's) with every section and everyone above them, in one statement: a recursive
-    /// walk up the managers, which `UNION` ends on a cycle.
+    /// walk up the managers, which `UNION` ends on a cycle. Each step carries the manager's
+    /// own `manager_id`, so it is one primary-key lookup: with a second join on `people`
+    /// SQLite 3.46 chose to scan the organization's people at every step (`people_by_manager`),
+    /// 18 ms for one profile at 2,000 people instead of well under one.
     pub async fn profile_record(&mut self, id: PersonId) -> Result<ProfileRecord> {
         let rows = rows!(
             self.tx,
             fetch_all,
             ProfileRow,
-            "WITH RECURSIVE above(person_id) AS (
-                SELECT m.person_id FROM people s
+            "WITH RECURSIVE above(person_id, manager_id) AS (
+                SELECT m.person_id, m.manager_id FROM people s
                   JOIN people m ON m.org_id = s.org_id AND m.person_id = s.manager_id
                                AND m.removed_at IS NULL
                  WHERE s.org_id = $1 AND s.person_id = $2
                 UNION
-                SELECT m.person_id FROM above a
-                  JOIN people c ON c.org_id = $1 AND c.person_id = a.person_id
-                  JOIN people m ON m.org_id = $1 AND m.person_id = c.manager_id
+                SELECT m.person_id, m.manager_id FROM above a
+                  JOIN people m ON m.org_id = $1 AND m.person_id = a.manager_id
                                AND m.removed_at IS NULL
              )
              SELECT p.person_id, p.removed_at, mg.person_id AS manager_id, p.start_date,

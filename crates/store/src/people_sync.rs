@@ -249,8 +249,11 @@ impl OrgTx<'_> {
         Ok(n)
     }
 
-    /// Sets one column of many rows of an org-owned table, each to its own value:
-    /// `UPDATE … SET column = CASE id WHEN … THEN … END WHERE org_id = … AND id IN (…)`.
+    /// Sets one column of many rows of an org-owned table, each to its own value, joining
+    /// the rows to a `VALUES` list (`UPDATE … FROM`, on both stores): one primary-key
+    /// lookup a row. (A `CASE id WHEN … THEN …` of 500 arms was evaluated arm by arm for
+    /// every row, quadratic in the batch: on PostgreSQL 400 ms a batch, 76 of the 90 s of a
+    /// 100,000-person first sync.)
     async fn set_by_id(
         &mut self,
         table: &'static str,
@@ -261,14 +264,11 @@ impl OrgTx<'_> {
     ) -> Result<usize> {
         let mut n = 0;
         for chunk in values.chunks(BATCH_ROWS) {
-            let cases = (0..chunk.len())
-                .map(|i| format!("WHEN ${} THEN ${}", 3 + 2 * i, 4 + 2 * i))
-                .collect::<Vec<_>>()
-                .join(" ");
             let sql = format!(
-                "UPDATE {table} SET {column} = CASE {id_column} {cases} END, updated_at = $2
-                 WHERE org_id = $1 AND {id_column} IN ({})",
-                batch::list(chunk.len(), 3, 2)
+                "UPDATE {table} SET {column} = v.column2, updated_at = $2
+                 FROM (VALUES {}) AS v
+                 WHERE {table}.org_id = $1 AND {table}.{id_column} = v.column1",
+                batch::values("(?, ?)", chunk.len(), 3)
             );
             let mut args = vec![Arg::Uuid(self.org.as_uuid()), Arg::Time(now)];
             for (id, v) in chunk {
@@ -315,20 +315,12 @@ impl OrgTx<'_> {
     async fn update_synced_users(&mut self, plan: &Plan, now: DateTime<Utc>) -> Result<usize> {
         let mut n = 0;
         for chunk in plan.user_updates.chunks(BATCH_ROWS) {
-            let cases = |column_arg: usize| {
-                (0..chunk.len())
-                    .map(|i| format!("WHEN ${} THEN ${}", 3 + 3 * i, 3 + 3 * i + column_arg))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
             let sql = format!(
-                "UPDATE users SET job_title = CASE user_id {} END,
-                    picture_url = CASE user_id {} END, updated_at = $2
-                 WHERE user_id IN ({})
-                   AND user_id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
-                cases(1),
-                cases(2),
-                batch::list(chunk.len(), 3, 3)
+                "UPDATE users SET job_title = v.column2, picture_url = v.column3, updated_at = $2
+                 FROM (VALUES {}) AS v
+                 WHERE users.user_id = v.column1
+                   AND users.user_id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
+                batch::values("(?, ?, ?)", chunk.len(), 3)
             );
             let mut args = vec![Arg::Uuid(self.org.as_uuid()), Arg::Time(now)];
             for u in chunk {

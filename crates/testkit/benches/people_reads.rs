@@ -16,19 +16,13 @@
     reason = "a bench stops loudly at the first failure"
 )]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_app::audit::Actor;
-use roster_app::{App, Executive, Settings};
-use roster_company::SampleCompany;
-use roster_domain::text::BoundedText;
-use roster_domain::{AccessLevel, Clock, Credential, Email, ManualClock, OrgId, PersonId, Slug};
-use roster_fakes::FakeProviders;
-use roster_providers::{Http, HttpConfig, ManualSleeper};
-use roster_server::{AppState, ServerLimits};
+use roster_domain::{OrgId, PersonId};
 use roster_store::Store;
-use roster_vault::{KeyRing, SecretKey};
+use roster_testkit::bench::{self, Bench, Tenant};
+
 
 /// Concurrent clients for the requests-per-second comparison.
 const CLIENTS: usize = 8;
@@ -43,21 +37,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let database = roster_testkit::server_url();
-    println!(
-        "store: {}",
-        if database.is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    println!("store: {}", bench::store_name());
     println!(
         "| people | /api/people ÷ store | org-chart ÷ store | profile ÷ store | profile req/s ÷ healthz req/s |"
     );
     println!("|---|---|---|---|---|");
     for size in sizes {
-        runtime.block_on(run(size, database.as_deref()));
+        runtime.block_on(run(size));
     }
 }
 
@@ -103,94 +89,20 @@ async fn get(client: &reqwest::Client, url: &str, token: &str) {
     let _ = r.bytes().await.unwrap();
 }
 
-async fn run(size: usize, server: Option<&str>) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match server {
-        Some(s) => {
-            let name = format!("roster_bench_{}", uuid::Uuid::new_v4().simple());
-            roster_testkit::db::create_postgres_database(s, &name)
-                .await
-                .unwrap()
-        }
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
-    let store = Store::connect(&url).await.unwrap();
-    let clock = ManualClock::default();
-    store.migrate(clock.now()).await.unwrap();
-    let company = Arc::new(SampleCompany::generate(2026, size));
-    let fakes = FakeProviders::start(company.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
-    let http = Arc::new(
-        Http::new(
-            HttpConfig::default(),
-            clock_dyn.clone(),
-            Arc::new(ManualSleeper::new(clock.clone())),
-        )
-        .unwrap(),
-    );
-    let settings = Settings {
-        provider_urls: roster_testkit::provider_urls(&fakes),
-        ..Settings::default()
-    };
-    let app = App::new(
-        store.clone(),
-        clock_dyn,
-        KeyRing::new(vec![SecretKey::generate()]).unwrap(),
-        http,
-        settings,
-    );
-    let email = Email::parse("bench@bench.test").unwrap();
-    let (user, org) = app
-        .create_user(
-            &email,
-            "Bench Executive",
-            AccessLevel::Executive,
-            Some(&Slug::parse("org", "bench").unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
-    let token = app
-        .issue_token(user.id, chrono::Duration::hours(8))
-        .unwrap()
-        .token;
-    let can = app
-        .authenticate(&token, None)
-        .await
-        .unwrap()
-        .can::<Executive>()
-        .unwrap();
-    app.connect_productive(
-        &can,
-        Credential::token("api_token", "bench-token").unwrap(),
-        Some(BoundedText::parse("organization_id", fakes.productive.organization_id()).unwrap()),
-    )
-    .await
-    .unwrap();
+async fn run(size: usize) {
+    let bench = Bench::start(size).await;
+    let Tenant { org, token } = bench.tenant(0).await;
+    let (app, store) = (&bench.app, &bench.store);
     // The sync makes the directory fresh, so no read below starts a background refresh.
     let synced = app
         .sync_productive(org.id, Actor::SYSTEM, false)
         .await
         .unwrap();
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(app.clone());
-    tokio::spawn(async move {
-        let _ = roster_server::serve(
-            listener,
-            state,
-            ServerLimits::default(),
-            std::future::pending(),
-        )
-        .await;
-    });
+    let base = bench.serve().await;
     let client = reqwest::Client::new();
 
     // The person read: the deepest one the chart draws.
-    let subject = deepest(&store, org.id).await;
+    let subject = deepest(store, org.id).await;
     let profile_url = format!("{base}/api/people/{subject}/profile");
     let list_repeat = if size > 20_000 { 5 } else { 21 };
 

@@ -18,19 +18,13 @@
     reason = "a bench stops loudly at the first failure"
 )]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use roster_app::audit::Actor;
-use roster_app::{App, Executive, Settings};
-use roster_company::SampleCompany;
-use roster_domain::text::BoundedText;
-use roster_domain::{AccessLevel, Clock, Credential, Email, ManualClock, Slug};
-use roster_fakes::FakeProviders;
-use roster_providers::{Http, HttpConfig, ManualSleeper, ProductiveClient, ProductiveCredentials};
-use roster_store::Store;
-use roster_vault::{KeyRing, SecretKey};
+use roster_providers::{ProductiveClient, ProductiveCredentials};
+use roster_testkit::bench::{self, Bench, Tenant};
 use secrecy::SecretString;
+
 
 /// Statements outside the apply: the lease and run row (3), the three reads of the
 /// directory, the last successful run, the fence, the run's finish, the lease's release and
@@ -59,93 +53,24 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let database = roster_testkit::server_url();
-    println!(
-        "store: {}",
-        if database.is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    println!("store: {}", bench::store_name());
     println!(
         "| people | pages | sync | fetch ÷ fake | sync ÷ fake | statements ÷ pages | repeat (changed, statements) | peak ÷ idle RSS |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for size in sizes {
-        runtime.block_on(run(size, database.as_deref()));
+        runtime.block_on(run(size));
     }
 }
 
-async fn run(size: usize, server: Option<&str>) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match server {
-        Some(s) => {
-            let name = format!("roster_bench_{}", uuid::Uuid::new_v4().simple());
-            roster_testkit::db::create_postgres_database(s, &name)
-                .await
-                .unwrap()
-        }
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
-    let store = Store::connect(&url).await.unwrap();
-    let clock = ManualClock::default();
-    store.migrate(clock.now()).await.unwrap();
-    let company = Arc::new(SampleCompany::generate(2026, size));
-    let fakes = FakeProviders::start(company.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
-    let http = Arc::new(
-        Http::new(
-            HttpConfig::default(),
-            clock_dyn.clone(),
-            Arc::new(ManualSleeper::new(clock.clone())),
-        )
-        .unwrap(),
-    );
-    let settings = Settings {
-        provider_urls: roster_testkit::provider_urls(&fakes),
-        ..Settings::default()
-    };
-    let app = App::new(
-        store,
-        clock_dyn,
-        KeyRing::new(vec![SecretKey::generate()]).unwrap(),
-        http.clone(),
-        settings.clone(),
-    );
-    let email = Email::parse("bench@bench.test").unwrap();
-    let (user, org) = app
-        .create_user(
-            &email,
-            "Bench Executive",
-            AccessLevel::Executive,
-            Some(&Slug::parse("org", "bench").unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
-    let token = app
-        .issue_token(user.id, chrono::Duration::hours(1))
-        .unwrap();
-    let can = app
-        .authenticate(&token.token, None)
-        .await
-        .unwrap()
-        .can::<Executive>()
-        .unwrap();
-    app.connect_productive(
-        &can,
-        Credential::token("api_token", "bench-token").unwrap(),
-        Some(BoundedText::parse("organization_id", fakes.productive.organization_id()).unwrap()),
-    )
-    .await
-    .unwrap();
+async fn run(size: usize) {
+    let bench = Bench::start(size).await;
+    let Tenant { org, .. } = bench.tenant(0).await;
+    let (app, fakes, settings) = (&bench.app, &bench.fakes, &bench.settings);
 
     // The client alone, against the same fake: the fetch's share of the sync.
     let client = ProductiveClient::new(
-        http,
+        bench.http.clone(),
         &settings.provider_urls,
         ProductiveCredentials {
             api_token: SecretString::from("bench-token"),

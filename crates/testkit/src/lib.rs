@@ -4,6 +4,7 @@
     reason = "test support: a setup that fails must stop the test loudly"
 )]
 
+pub mod bench;
 pub mod db;
 pub mod sealed;
 
@@ -238,6 +239,27 @@ impl TestApp {
     /// A token for `user` valid for `ttl` on the test clock.
     pub fn token_for(&self, user: &User, ttl: Duration) -> String {
         self.app.issue_token(user.id, ttl).expect("token").token
+    }
+
+    /// Connects acme to the fake Productive through the API, as acme's executive.
+    pub async fn connect_productive(&self) {
+        self.put("/api/admin/connections/productive")
+            .as_user(self.world.at("executive"))
+            .json(&serde_json::json!({
+                "api_token": "good-token",
+                "organization_id": self.fakes.productive.organization_id(),
+            }))
+            .send()
+            .await
+            .assert_status(200);
+    }
+
+    /// `POST /api/people/sync{query}` as acme's executive.
+    pub async fn sync_people(&self, query: &str) -> Answer {
+        self.post(&format!("/api/people/sync{query}"))
+            .as_user(self.world.at("executive"))
+            .send()
+            .await
     }
 }
 

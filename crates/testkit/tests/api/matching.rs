@@ -43,15 +43,6 @@ pub(crate) async fn connect_xero(t: &TestApp) {
         .assert_status(200);
 }
 
-pub(crate) async fn connect_productive(t: &TestApp) {
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
-}
-
 /// Adds an unlinked person to acme.
 pub(crate) async fn add_person(
     t: &TestApp,
@@ -598,7 +589,7 @@ async fn a_user_refresh_updates_from_productive_and_queues_the_xero_pull() {
     none.assert_status(200);
     assert_eq!(none.body["synced"], json!([]));
 
-    connect_productive(&t).await;
+    t.connect_productive().await;
     t.post("/api/people/sync")
         .as_user(exec)
         .send()

@@ -15,15 +15,6 @@ use uuid::Uuid;
 
 const LEVELS: [&str; 5] = ["executive", "head", "manager", "lead", "employee"];
 
-async fn connect_productive(t: &TestApp) {
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
-}
-
 fn person(t: &TestApp, level: &str) -> PersonId {
     t.world.at(level).person.unwrap()
 }
@@ -110,7 +101,7 @@ async fn every_persona_lists_the_active_people_and_a_never_synced_directory_is_s
 #[tokio::test]
 async fn a_stale_read_answers_at_once_and_a_background_sync_follows() {
     let t = spawn().await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     let first = t
         .get("/api/people")
         .as_user(t.world.at("employee"))
@@ -467,7 +458,7 @@ async fn executives_list_squads_with_their_members_and_keys_from_the_synced_data
     empty.assert_status(200);
     assert_eq!(empty.body["squads"], json!([]));
 
-    connect_productive(&t).await;
+    t.connect_productive().await;
     t.post("/api/people/sync")
         .as_user(exec)
         .send()

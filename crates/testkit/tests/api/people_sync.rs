@@ -14,22 +14,6 @@ use roster_fakes::faults::Fault;
 use roster_testkit::{Options, TestApp, spawn, spawn_with};
 use serde_json::json;
 
-async fn connect_productive(t: &TestApp) {
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
-}
-
-async fn sync(t: &TestApp, query: &str) -> roster_testkit::Answer {
-    t.post(&format!("/api/people/sync{query}"))
-        .as_user(t.world.at("executive"))
-        .send()
-        .await
-}
-
 /// Active people the fake's Productive lists.
 fn productive_active(t: &TestApp) -> usize {
     t.company
@@ -73,8 +57,8 @@ async fn snapshot(t: &TestApp) -> Snapshot {
 #[tokio::test]
 async fn a_first_sync_builds_the_directory_and_a_second_changes_nothing() {
     let t = spawn().await;
-    connect_productive(&t).await;
-    let first = sync(&t, "").await;
+    t.connect_productive().await;
+    let first = t.sync_people("").await;
     first.assert_status(200);
     let expected = productive_active(&t);
     assert_eq!(first.body["ok"], true);
@@ -107,7 +91,7 @@ async fn a_first_sync_builds_the_directory_and_a_second_changes_nothing() {
     }
     assert!(!snap.squads.is_empty(), "teams become squads");
 
-    let second = sync(&t, "").await;
+    let second = t.sync_people("").await;
     second.assert_status(200);
     for count in ["created", "updated", "retired", "reactivated", "linked"] {
         assert_eq!(second.body["counts"][count], 0, "{count}: {}", second.text);
@@ -134,7 +118,7 @@ async fn a_first_sync_builds_the_directory_and_a_second_changes_nothing() {
 #[tokio::test]
 async fn the_admin_route_runs_the_same_sync_and_only_executives_and_managers_of_people_may_sync() {
     let t = spawn().await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     t.post("/api/people/sync")
         .send()
         .await
@@ -164,7 +148,7 @@ async fn the_admin_route_runs_the_same_sync_and_only_executives_and_managers_of_
         .await;
     admin.assert_status(200);
     assert_eq!(admin.body["synced"], productive_active(&t));
-    sync(&t, "?allow_mass_removal=perhaps")
+    t.sync_people("?allow_mass_removal=perhaps")
         .await
         .assert_problem(422, "validation_failed");
     t.get("/api/admin/sync-runs?cursor=nope")
@@ -196,7 +180,7 @@ async fn assert_failure_changes_nothing(
 ) {
     let before = snapshot(t).await;
     t.fakes.productive.inject(fault);
-    let answer = sync(t, "").await;
+    let answer = t.sync_people("").await;
     t.fakes.productive.clear_faults();
     answer.assert_problem(status, code);
     let detail = answer.body["detail"].as_str().unwrap();
@@ -225,7 +209,7 @@ async fn a_failing_last_page_a_rate_limit_or_a_malformed_record_changes_nothing(
         ..Options::default()
     })
     .await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     let pages = productive_active(&t).div_ceil(200);
     assert!(pages >= 2, "the listing must span pages");
     // Once on an empty directory, once on a synced one (where a failure could retire people).
@@ -266,7 +250,7 @@ async fn a_failing_last_page_a_rate_limit_or_a_malformed_record_changes_nothing(
         )
         .await;
         if round == 0 {
-            sync(&t, "").await.assert_status(200);
+            t.sync_people("").await.assert_status(200);
         }
     }
 }
@@ -274,7 +258,7 @@ async fn a_failing_last_page_a_rate_limit_or_a_malformed_record_changes_nothing(
 #[tokio::test]
 async fn one_sync_at_a_time_across_instances_and_a_crashed_claim_lapses() {
     let t = spawn().await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     let other = t.another_instance().await;
     // Hold the first run's fetch long enough for the others to try.
     t.fakes.productive.inject(Fault::Slow {
@@ -324,9 +308,9 @@ async fn one_sync_at_a_time_across_instances_and_a_crashed_claim_lapses() {
             .unwrap()
     );
     tx.commit().await.unwrap();
-    sync(&t, "").await.assert_problem(409, "sync_in_progress");
+    t.sync_people("").await.assert_problem(409, "sync_in_progress");
     t.clock.advance(chrono::Duration::minutes(16));
-    let after = sync(&t, "").await;
+    let after = t.sync_people("").await;
     after.assert_status(200);
     assert_eq!(after.body["counts"]["created"], 0);
 }
@@ -334,8 +318,8 @@ async fn one_sync_at_a_time_across_instances_and_a_crashed_claim_lapses() {
 #[tokio::test]
 async fn sync_metrics_count_runs_by_kind_and_outcome() {
     let t = spawn().await;
-    connect_productive(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     let text = t.get("/metrics").send().await.text;
     assert!(
         text.lines().any(|l| l.starts_with("roster_sync_runs_total")
@@ -369,9 +353,9 @@ async fn sync_google(t: &TestApp) -> roster_testkit::Answer {
 #[tokio::test]
 async fn the_google_sync_creates_users_links_people_by_email_and_repeats_as_a_no_op() {
     let t = spawn().await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     connect_google(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.sync_people("").await.assert_status(200);
     let first = sync_google(&t).await;
     first.assert_status(200);
     let total = first.body["total"].as_u64().unwrap();
@@ -458,7 +442,7 @@ async fn the_google_sync_creates_users_links_people_by_email_and_repeats_as_a_no
 #[tokio::test]
 async fn drift_reports_who_is_active_in_one_source_and_missing_or_inactive_in_another() {
     let t = spawn().await;
-    connect_productive(&t).await;
+    t.connect_productive().await;
     connect_google(&t).await;
     let answer = t
         .get("/api/admin/drift")

@@ -12,22 +12,6 @@ use roster_domain::{Clock, EmploymentBasis, EmploymentStatus, Gender, PersonId};
 use roster_testkit::{Options, TestApp, spawn, spawn_with};
 use serde_json::json;
 
-async fn connect_productive(t: &TestApp) {
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
-}
-
-async fn sync(t: &TestApp, query: &str) -> roster_testkit::Answer {
-    t.post(&format!("/api/people/sync{query}"))
-        .as_user(t.world.at("executive"))
-        .send()
-        .await
-}
-
 /// Everything a sync may touch in acme, row by row, and the last successful run.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
@@ -134,8 +118,8 @@ async fn an_outage_armed_over_the_control_api_changes_nothing_until_cleared() {
         ..Options::default()
     })
     .await;
-    connect_productive(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     // Someone leaves, so a sync that stopped after page 1 would have something to retire.
     let (_, email) = listed(&t).pop().unwrap();
     t.fakes.leave(&email).unwrap();
@@ -148,13 +132,13 @@ async fn an_outage_armed_over_the_control_api_changes_nothing_until_cleared() {
     )
     .await;
     for _ in 0..2 {
-        let failed = sync(&t, "").await;
+        let failed = t.sync_people("").await;
         failed.assert_problem(502, "provider_error");
         assert!(!failed.text.contains("good-token"), "no secret");
         assert_eq!(snapshot(&t).await, before, "a failed sync changed nothing");
     }
     control(&t, reqwest::Method::DELETE, "/faults", None).await;
-    let ok = sync(&t, "").await;
+    let ok = t.sync_people("").await;
     ok.assert_status(200);
     assert_eq!(ok.body["counts"]["retired"], 1, "{}", ok.text);
     assert_ne!(snapshot(&t).await.last_success, before.last_success);
@@ -163,8 +147,8 @@ async fn an_outage_armed_over_the_control_api_changes_nothing_until_cleared() {
 #[tokio::test]
 async fn an_empty_answer_is_blocked_as_a_mass_removal_until_allowed() {
     let t = spawn().await;
-    connect_productive(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     let everyone = listed(&t);
     for (_, email) in &everyone {
         t.fakes.leave(email).unwrap();
@@ -172,14 +156,14 @@ async fn an_empty_answer_is_blocked_as_a_mass_removal_until_allowed() {
     assert!(listed(&t).is_empty(), "Productive now lists no one");
     let before = snapshot(&t).await;
 
-    let blocked = sync(&t, "").await;
+    let blocked = t.sync_people("").await;
     blocked.assert_problem(409, "mass_removal_blocked");
     assert_eq!(snapshot(&t).await, before, "a blocked sync changed nothing");
-    let blocked_false = sync(&t, "?allow_mass_removal=false").await;
+    let blocked_false = t.sync_people("?allow_mass_removal=false").await;
     blocked_false.assert_problem(409, "mass_removal_blocked");
     assert_eq!(snapshot(&t).await, before);
 
-    let allowed = sync(&t, "?allow_mass_removal=true").await;
+    let allowed = t.sync_people("?allow_mass_removal=true").await;
     allowed.assert_status(200);
     assert_eq!(allowed.body["counts"]["retired"], everyone.len());
     let after = snapshot(&t).await;
@@ -203,8 +187,8 @@ async fn an_empty_answer_is_blocked_as_a_mass_removal_until_allowed() {
 #[tokio::test]
 async fn a_leaver_is_retired_with_hr_data_kept_and_returns_with_the_same_id() {
     let t = spawn().await;
-    connect_productive(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     let (pid, email) = listed(&t)
         .into_iter()
         .find(|(pid, _)| {
@@ -242,7 +226,7 @@ async fn a_leaver_is_retired_with_hr_data_kept_and_returns_with_the_same_id() {
         None,
     )
     .await;
-    let left = sync(&t, "").await;
+    let left = t.sync_people("").await;
     left.assert_status(200);
     assert_eq!(left.body["counts"]["retired"], 1, "{}", left.text);
     let after_leaving = snapshot(&t).await;
@@ -267,7 +251,7 @@ async fn a_leaver_is_retired_with_hr_data_kept_and_returns_with_the_same_id() {
         None,
     )
     .await;
-    let back = sync(&t, "").await;
+    let back = t.sync_people("").await;
     back.assert_status(200);
     assert_eq!(back.body["counts"]["reactivated"], 1, "{}", back.text);
     assert_eq!(back.body["counts"]["created"], 0, "never duplicated");
@@ -290,8 +274,8 @@ async fn a_leaver_is_retired_with_hr_data_kept_and_returns_with_the_same_id() {
 #[tokio::test]
 async fn a_new_manager_and_a_cycle_are_applied_and_the_org_stays_consistent() {
     let t = spawn().await;
-    connect_productive(&t).await;
-    sync(&t, "").await.assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     let people = listed(&t);
     let ((a_pid, a), (b_pid, b), (c_pid, c)) =
         (people[3].clone(), people[7].clone(), people[11].clone());
@@ -308,7 +292,7 @@ async fn a_new_manager_and_a_cycle_are_applied_and_the_org_stays_consistent() {
         )
         .await;
     }
-    let changed = sync(&t, "").await;
+    let changed = t.sync_people("").await;
     changed.assert_status(200);
     let after = snapshot(&t).await;
     let (a_id, b_id, c_id) = (
@@ -335,7 +319,7 @@ async fn a_new_manager_and_a_cycle_are_applied_and_the_org_stays_consistent() {
     };
     assert_eq!(untouched(&after), untouched(&before));
     // The cycle is stable: a second sync changes nothing.
-    let again = sync(&t, "").await;
+    let again = t.sync_people("").await;
     again.assert_status(200);
     assert_eq!(again.body["counts"]["updated"], 0, "{}", again.text);
     assert_eq!(snapshot(&t).await.people, after.people);
@@ -349,7 +333,7 @@ async fn a_new_manager_and_a_cycle_are_applied_and_the_org_stays_consistent() {
         Some(json!({"manager_email": ceo})),
     )
     .await;
-    sync(&t, "").await.assert_status(200);
+    t.sync_people("").await.assert_status(200);
     let broken = snapshot(&t).await;
     let ceo_pid = t.fakes.company().ceo().productive_id.clone().unwrap();
     assert_eq!(
