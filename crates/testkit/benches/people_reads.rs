@@ -23,7 +23,6 @@ use roster_domain::{OrgId, PersonId};
 use roster_store::Store;
 use roster_testkit::bench::{self, Bench, Tenant};
 
-
 /// Concurrent clients for the requests-per-second comparison.
 const CLIENTS: usize = 8;
 

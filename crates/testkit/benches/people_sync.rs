@@ -25,7 +25,6 @@ use roster_providers::{ProductiveClient, ProductiveCredentials};
 use roster_testkit::bench::{self, Bench, Tenant};
 use secrecy::SecretString;
 
-
 /// Statements outside the apply: the lease and run row (3), the three reads of the
 /// directory, the last successful run, the fence, the run's finish, the lease's release and
 /// the audit event.

@@ -308,7 +308,9 @@ async fn one_sync_at_a_time_across_instances_and_a_crashed_claim_lapses() {
             .unwrap()
     );
     tx.commit().await.unwrap();
-    t.sync_people("").await.assert_problem(409, "sync_in_progress");
+    t.sync_people("")
+        .await
+        .assert_problem(409, "sync_in_progress");
     t.clock.advance(chrono::Duration::minutes(16));
     let after = t.sync_people("").await;
     after.assert_status(200);
