@@ -55,7 +55,11 @@ enum Source {
     /// No way to tell (an in-memory database, or no `-shm` file): never cache.
     Blind,
     Sqlite {
-        shm: std::fs::File,
+        /// Never closed, on purpose: closing any descriptor of a file drops every POSIX
+        /// lock this process holds on it, SQLite's own locks on the WAL index included
+        /// (sqlite.org/howtocorrupt.html, 2.2), and another store on the same database in
+        /// this process may still be using them. One descriptor a store is the cost.
+        shm: std::mem::ManuallyDrop<std::fs::File>,
         /// Keeps the database open, so the `-shm` file is never unlinked while read here.
         /// Taken and closed by [`Changes::close`], with the store's pool.
         keep_open: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
@@ -134,7 +138,7 @@ impl Changes {
             epoch: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             source: Source::Sqlite {
-                shm,
+                shm: std::mem::ManuallyDrop::new(shm),
                 keep_open: tokio::sync::Mutex::new(Some(conn)),
             },
         };

@@ -117,6 +117,31 @@ impl Store {
         Ok(Self { pool, changes })
     }
 
+    /// A SQLite file of its own for a backup snapshot: one connection, a rollback journal
+    /// (no `-wal` beside the file: each commit is in the file itself, so it can be renamed
+    /// or copied as soon as a transaction commits, however late the connection closes), no
+    /// change detector. `read_only` opens an existing file without changing it.
+    pub(crate) async fn connect_snapshot(path: &std::path::Path, read_only: bool) -> Result<Self> {
+        let mut opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(read_only)
+            .create_if_missing(!read_only)
+            .foreign_keys(true);
+        if !read_only {
+            opts = opts
+                .journal_mode(SqliteJournalMode::Delete)
+                .synchronous(SqliteSynchronous::Full);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+            changes: changes::Changes::blind(),
+        })
+    }
+
     pub const fn dialect(&self) -> Dialect {
         match self.pool {
             Pool::Sqlite(_) => Dialect::Sqlite,

@@ -455,10 +455,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
     }
 }
 
-fn sqlite_url(path: &Path) -> String {
-    format!("sqlite://{}", path.display())
-}
-
 /// The file beside `path` that a backup writes before renaming it into place.
 fn partial(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_owned();
@@ -504,14 +500,14 @@ impl Store {
                 let target = tmp.display().to_string();
                 execute!(conn, "VACUUM INTO $1", target)?;
                 drop(conn);
-                let snap = Store::connect(&sqlite_url(tmp)).await?;
+                let snap = Store::connect_snapshot(tmp, false).await?;
                 let mut tx = snap.begin().await?;
                 write_meta(&mut tx, meta).await?;
                 tx.commit().await?;
                 snap.close().await;
             }
             Dialect::Postgres => {
-                let snap = Store::connect(&sqlite_url(tmp)).await?;
+                let snap = Store::connect_snapshot(tmp, false).await?;
                 snap.migrate(meta.taken_at).await?;
                 let mut from = self.read().await?;
                 execute!(
@@ -597,7 +593,7 @@ impl Store {
         // The snapshot may be of an older schema: bring a private copy of it up to date.
         let work = tempdir_file(path)?;
         std::fs::copy(path, &work.0).map_err(io(path))?;
-        let snap = Store::connect(&sqlite_url(&work.0)).await?;
+        let snap = Store::connect_snapshot(&work.0, false).await?;
         snap.migrate(meta.taken_at).await?;
         self.migrate(meta.taken_at).await?;
 
@@ -723,9 +719,10 @@ pub async fn read_meta(path: &Path) -> Result<SnapshotMeta> {
             cause: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
-    let url = format!("sqlite://{}?mode=ro", path.display());
     let not = || SnapshotError::NotASnapshot(path.to_owned());
-    let store = Store::connect(&url).await.map_err(|_| not())?;
+    let store = Store::connect_snapshot(path, true)
+        .await
+        .map_err(|_| not())?;
     let rows: Vec<(String, String)> = {
         let mut tx = store.read().await?;
         let found = match &mut tx.inner {
