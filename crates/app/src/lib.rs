@@ -15,6 +15,7 @@ pub mod operator;
 pub mod people_reads;
 pub mod people_sync;
 pub mod permissions;
+mod read_audit;
 pub mod secrets;
 pub mod sync_runs;
 pub mod user_mappings;
@@ -89,6 +90,8 @@ pub struct App {
     /// Each organization's user listing, valid while the store shows no change.
     user_lists:
         Arc<auth_cache::Stamped<roster_domain::OrgId, Arc<Vec<roster_domain::model::OrgUser>>>>,
+    /// Writes the audit events of sensitive reads in groups (`read_audit.rs`).
+    read_audit: Arc<read_audit::ReadAudit>,
 }
 
 /// Whether the database can serve requests (`/readyz`).
@@ -123,6 +126,7 @@ impl App {
             refreshes: people_sync::Refreshes::default(),
             callers: Arc::default(),
             user_lists: Arc::new(auth_cache::Stamped::new(64)),
+            read_audit: Arc::default(),
         }
     }
 

@@ -8,15 +8,14 @@
 //! subject and the sections (never their values) has committed first.
 
 use chrono::{DateTime, Utc};
-use roster_domain::PersonId;
 use roster_domain::directory::{self, Directory, SquadListing};
-use roster_domain::model::{Contact, Demographics, Employment, Financial};
+use roster_domain::model::{AuditEvent, Contact, Demographics, Employment, Financial};
 use roster_domain::org_chart::{self, Chart, Entry};
 use roster_domain::profile::{self, Section, Subject, Viewer};
+use roster_domain::{EventId, PersonId};
 use roster_vault::{ExposeSecret, Sealed};
 use serde_json::json;
 
-use crate::audit::record;
 use crate::{App, Can, Error, Executive, Result, ViewPeople, secrets};
 
 /// The active people, and how fresh they are.
@@ -133,18 +132,19 @@ impl App {
             .map(|v| v.section.as_str())
             .collect();
         if !audited.is_empty() {
-            let mut tx = self.store.begin().await?;
-            let mut scoped = tx.org(org);
-            record(
-                &mut scoped,
-                self.clock.now(),
-                caller.actor(),
-                "people.profile.read",
-                ("person", Some(id.to_string())),
-                json!({ "sections": audited }),
-            )
-            .await?;
-            tx.commit().await?;
+            // Committed before the answer, in a group with other readers' events.
+            let event = AuditEvent {
+                id: EventId::new(),
+                org,
+                at: self.clock.now(),
+                actor: caller.actor().user,
+                action: "people.profile.read".to_owned(),
+                subject_type: "person".to_owned(),
+                subject_id: Some(id.to_string()),
+                detail: json!({ "sections": audited }),
+                request_id: caller.actor().request_id.map(str::to_owned),
+            };
+            self.read_audit.record(&self.store, event).await?;
         }
 
         let mut out = Profile::default();

@@ -6,6 +6,7 @@ use roster_domain::model::AuditEvent;
 use roster_domain::{EventId, OrgId, UserId};
 use uuid::Uuid;
 
+use crate::batch::Arg;
 use crate::error::corrupt;
 use crate::{Error, OrgTx, Result};
 
@@ -68,6 +69,33 @@ impl OrgTx<'_> {
             e.detail.to_string(),
             e.request_id.as_deref()
         )?;
+        Ok(())
+    }
+
+    /// Appends several events of this organization in one statement a 500 (the grouped
+    /// audit events of reads). Each event keeps its own id, time and request id.
+    pub async fn append_audits(&mut self, events: &[&AuditEvent]) -> Result<()> {
+        for chunk in events.chunks(crate::batch::BATCH_ROWS) {
+            let sql = format!(
+                "INSERT INTO audit_events (org_id, event_id, at, actor_user_id, action, subject_type, subject_id, detail, request_id)
+                 VALUES {}",
+                crate::batch::values("($1, ?, ?, ?, ?, ?, ?, ?, ?)", chunk.len(), 2)
+            );
+            let mut args = vec![Arg::Uuid(self.org.as_uuid())];
+            for e in chunk {
+                args.extend([
+                    Arg::Uuid(e.id.as_uuid()),
+                    Arg::Time(e.at),
+                    Arg::OptUuid(e.actor.map(|a| a.as_uuid())),
+                    Arg::Text(e.action.clone()),
+                    Arg::Text(e.subject_type.clone()),
+                    Arg::OptText(e.subject_id.clone()),
+                    Arg::Text(e.detail.to_string()),
+                    Arg::OptText(e.request_id.clone()),
+                ]);
+            }
+            crate::batch::execute(&mut self.tx.inner, &sql, &args).await?;
+        }
         Ok(())
     }
 

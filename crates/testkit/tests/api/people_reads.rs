@@ -370,6 +370,51 @@ async fn reading_contact_or_financial_details_is_audited_without_the_values() {
 }
 
 #[tokio::test]
+async fn concurrent_audited_reads_each_answer_after_their_own_event_is_committed() {
+    let t = spawn().await;
+    let subject = person(&t, "employee");
+    let path = format!("/api/people/{subject}/profile");
+    // 24 readers at once: their events are written in groups, none may be lost or doubled,
+    // and each answer comes after its own event is in the log.
+    let reads = (0..24).map(|i| {
+        let level = ["executive", "head"][i % 2];
+        let path = path.clone();
+        let t = &t;
+        async move {
+            let answer = t.get(&path).as_user(t.world.at(level)).send().await;
+            answer.assert_status(200);
+            let id = answer.headers["x-request-id"].to_str().unwrap().to_owned();
+            let logged = t
+                .get("/api/admin/audit?action=people.profile.read&limit=500")
+                .as_user(t.world.at("executive"))
+                .send()
+                .await;
+            assert!(
+                logged.text.contains(&id),
+                "the answer to {id} came before its event was committed"
+            );
+            id
+        }
+    });
+    let ids = futures::future::join_all(reads).await;
+    let audit = t
+        .get("/api/admin/audit?action=people.profile.read&limit=500")
+        .as_user(t.world.at("executive"))
+        .send()
+        .await;
+    let logged: Vec<&str> = audit.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(logged.len(), ids.len(), "one event a read: {}", audit.text);
+    for id in &ids {
+        assert!(logged.contains(&id.as_str()), "{id} missing");
+    }
+}
+
+#[tokio::test]
 async fn a_profile_of_a_retired_another_organizations_or_no_person_is_not_found() {
     let t = spawn().await;
     let subject = person(&t, "employee");
