@@ -32,20 +32,21 @@ async fn still_executive_after_lock(
 
 impl App {
     /// Every member of the caller's organization: one statement, or the listing read
-    /// under the store's current stamp (ADR 0022).
-    pub async fn list_users(&self, can: &Can<Executive>) -> Result<Vec<OrgUser>> {
+    /// under the store's current stamp (ADR 0022). While the stamp holds, every caller gets
+    /// the same shared listing (the same `Arc`), so what is made of it can be kept with it.
+    pub async fn list_users(&self, can: &Can<Executive>) -> Result<Arc<Vec<OrgUser>>> {
         let org = can.caller().org_id();
         let stamp = self.store.auth_stamp();
         if let Some(stamp) = &stamp {
             if let Some(users) = self.user_lists.get(&org, stamp) {
-                return Ok(users.as_ref().clone());
+                return Ok(users);
             }
         }
         let mut tx = self.store.read_one().await?;
-        let users = tx.org(org).list_users().await?;
+        let users = Arc::new(tx.org(org).list_users().await?);
         tx.rollback().await?;
         if let Some(stamp) = stamp {
-            self.user_lists.put(org, stamp, Arc::new(users.clone()));
+            self.user_lists.put(org, stamp, users.clone());
         }
         Ok(users)
     }

@@ -24,6 +24,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub app: App,
     pub metrics: Arc<PrometheusHandle>,
+    /// The last serialized user listing of each organization (`routes/admin_users.rs`).
+    pub user_list_bodies: Arc<routes::admin_users::ListBodies>,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
         Self {
             app,
             metrics: Arc::new(middleware::prometheus()),
+            user_list_bodies: Arc::default(),
         }
     }
 }

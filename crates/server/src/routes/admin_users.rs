@@ -1,12 +1,18 @@
 //! `/api/admin/users` (executive only): list, update level and employment fields, remove.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json as JsonOut, Router};
 use roster_app::Executive;
-use roster_domain::UserId;
 use roster_domain::model::OrgUser;
 use roster_domain::users::UserPatch;
+use roster_domain::{OrgId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -79,11 +85,56 @@ pub struct UserEnvelope {
 pub async fn list_users(
     State(state): State<AppState>,
     Allowed(can): Allowed<Executive>,
-) -> Result<JsonOut<UserList>, ApiError> {
+) -> Result<Response, ApiError> {
+    let org = can.caller().org_id();
     let users = state.app.list_users(&can).await?;
-    Ok(JsonOut(UserList {
-        users: users.into_iter().map(Into::into).collect(),
-    }))
+    let body = state.user_list_bodies.body(org, &users)?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The serialized body of each organization's last user listing, kept with the listing it
+/// was made from. While the app hands out that same listing (the same `Arc`: nothing a
+/// listing is read from has changed, ADR 0022), the body is sent as it is instead of being
+/// built and serialized again; a new listing replaces it. Holding the listing keeps its
+/// address from being reused, so the comparison cannot mistake a new listing for the old.
+#[derive(Debug, Default)]
+pub struct ListBodies {
+    bodies: Mutex<Bodies>,
+}
+
+/// Each organization's listing and the body made from it.
+type Bodies = HashMap<OrgId, (Arc<Vec<OrgUser>>, Bytes)>;
+
+/// Organizations whose last listing body is kept; past this the map starts again.
+const KEPT_BODIES: usize = 64;
+
+impl ListBodies {
+    fn body(&self, org: OrgId, users: &Arc<Vec<OrgUser>>) -> Result<Bytes, ApiError> {
+        if let Some((kept, body)) = self.lock().get(&org) {
+            if Arc::ptr_eq(kept, users) {
+                return Ok(body.clone());
+            }
+        }
+        let list = UserList {
+            users: users.iter().cloned().map(Into::into).collect(),
+        };
+        let body =
+            Bytes::from(serde_json::to_vec(&list).map_err(|e| ApiError::Internal(Arc::new(e)))?);
+        let mut bodies = self.lock();
+        if bodies.len() >= KEPT_BODIES {
+            bodies.clear();
+        }
+        bodies.insert(org, (users.clone(), body.clone()));
+        Ok(body)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bodies> {
+        // A panic while holding the lock leaves at worst a stale pair, which the pointer
+        // comparison never serves for another listing.
+        self.bodies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Updates a user's level, template assignments and (on the linked person) employment fields.
