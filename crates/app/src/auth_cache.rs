@@ -40,17 +40,17 @@ pub(crate) struct Cached {
 }
 
 /// Values read under one store stamp, served only while the store still shows it; at most
-/// `capacity` of them.
+/// `capacity` of them. `S` is the store's [`AuthStamp`] (any comparable stamp in tests).
 #[derive(Debug)]
-pub(crate) struct Stamped<K, V> {
+pub(crate) struct Stamped<K, V, S = AuthStamp> {
     capacity: usize,
-    inner: Mutex<Inner<K, V>>,
+    inner: Mutex<Inner<K, V, S>>,
 }
 
 #[derive(Debug)]
-struct Inner<K, V> {
+struct Inner<K, V, S> {
     /// The stamp every entry was read under.
-    stamp: Option<AuthStamp>,
+    stamp: Option<S>,
     entries: HashMap<K, V>,
 }
 
@@ -63,7 +63,7 @@ impl Default for CallerCache {
     }
 }
 
-impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
+impl<K: Eq + Hash, V: Clone, S: PartialEq> Stamped<K, V, S> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             capacity,
@@ -75,7 +75,7 @@ impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
     }
 
     /// The value cached for `key`, when it was read under `stamp` (the store's current one).
-    pub(crate) fn get(&self, key: &K, stamp: &AuthStamp) -> Option<V> {
+    pub(crate) fn get(&self, key: &K, stamp: &S) -> Option<V> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.stamp.as_ref() != Some(stamp) {
             return None;
@@ -84,9 +84,9 @@ impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
     }
 
     /// Keeps a value read after the store showed `stamp`.
-    pub(crate) fn put(&self, key: K, stamp: AuthStamp, value: V) {
+    pub(crate) fn put(&self, key: K, stamp: S, value: V) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if inner.stamp != Some(stamp) {
+        if inner.stamp.as_ref() != Some(&stamp) {
             // Entries of another stamp are stale (or this one is, and the next request
             // will read again): start over under the stamp of the newest read.
             inner.entries.clear();
@@ -112,7 +112,6 @@ impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
 mod tests {
     use super::*;
 
-    // AuthStamp has no public constructor; these tests cover the bound and the key only.
     #[test]
     fn the_key_is_a_hash_not_the_token() {
         let key = token_key("secret-token");
@@ -120,5 +119,47 @@ mod tests {
         assert_eq!(key, token_key("secret-token"));
         assert_ne!(key, token_key("secret-tokeN"));
         assert_eq!(CallerCache::default().len(), 0);
+    }
+
+    /// A cache of `&str` values under `u32` stamps: the rules do not depend on the store's.
+    fn cache(capacity: usize) -> Stamped<u8, &'static str, u32> {
+        Stamped::new(capacity)
+    }
+
+    #[test]
+    fn a_value_is_served_only_under_the_stamp_it_was_read_under() {
+        let c = cache(10);
+        assert_eq!(c.get(&1, &7), None);
+        c.put(1, 7, "ada");
+        assert_eq!(c.get(&1, &7), Some("ada"));
+        assert_eq!(c.get(&2, &7), None, "another key");
+        assert_eq!(c.get(&1, &8), None, "the store moved on");
+    }
+
+    #[test]
+    fn a_value_of_a_new_stamp_drops_every_older_one() {
+        let c = cache(10);
+        c.put(1, 7, "ada");
+        c.put(2, 7, "grace");
+        assert_eq!(c.len(), 2);
+        c.put(3, 8, "edsger");
+        assert_eq!(c.len(), 1, "the entries of stamp 7 are gone");
+        assert_eq!(c.get(&3, &8), Some("edsger"));
+        assert_eq!(c.get(&1, &8), None);
+        assert_eq!(c.get(&1, &7), None, "and stamp 7 is no longer served");
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_but_a_known_key_is_replaced_in_place() {
+        let c = cache(2);
+        c.put(1, 7, "ada");
+        c.put(2, 7, "grace");
+        c.put(2, 7, "grace hopper");
+        assert_eq!(c.len(), 2, "replacing a key does not empty the cache");
+        assert_eq!(c.get(&2, &7), Some("grace hopper"));
+        c.put(3, 7, "edsger");
+        assert_eq!(c.len(), 1, "a new key past the capacity empties it first");
+        assert_eq!(c.get(&3, &7), Some("edsger"));
+        assert_eq!(c.get(&1, &7), None);
     }
 }

@@ -106,3 +106,80 @@ async fn write_group(store: &Store, events: &[&AuditEvent]) -> Result<()> {
 async fn write_one(store: &Store, event: &AuditEvent) -> Result<()> {
     write_group(store, &[event]).await
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use roster_domain::model::Organization;
+    use roster_domain::{EventId, Slug};
+    use roster_store::audit::AuditQuery;
+
+    use super::*;
+
+    /// A fixed time: these tests need no clock.
+    fn noon() -> DateTime<Utc> {
+        "2026-12-06T12:00:00Z".parse().unwrap()
+    }
+
+    fn event(org: OrgId, subject: &str) -> AuditEvent {
+        AuditEvent {
+            id: EventId::new(),
+            org,
+            at: noon(),
+            actor: None,
+            action: "people.profile.read".to_owned(),
+            subject_type: "person".to_owned(),
+            subject_id: Some(subject.to_owned()),
+            detail: serde_json::json!({ "sections": ["contact"] }),
+            request_id: None,
+        }
+    }
+
+    /// A group with an event the store refuses (of an organization that does not exist) is
+    /// written again event by event: that reader gets the error, the others their event.
+    #[tokio::test]
+    async fn a_refused_event_fails_its_own_reader_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("audit.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate(noon()).await.unwrap();
+        let org = Organization {
+            id: OrgId::new(),
+            slug: Slug::parse("slug", "acme").unwrap(),
+            name: "Acme".to_owned(),
+            created_at: noon(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.create_org(&org).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let audit = ReadAudit::default();
+        let reads = (0..12).map(|i| {
+            let (audit, store) = (&audit, &store);
+            let of = if i == 5 { OrgId::new() } else { org.id };
+            async move { audit.record(store, event(of, &i.to_string())).await }
+        });
+        let results = futures::future::join_all(reads).await;
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_err(), i == 5, "read {i}: {r:?}");
+        }
+        let mut tx = store.read().await.unwrap();
+        let logged = tx
+            .org(org.id)
+            .list_audit(&AuditQuery {
+                since: None,
+                until: None,
+                actor: None,
+                subject: None,
+                action: None,
+                after: None,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let mut subjects: Vec<String> = logged.into_iter().filter_map(|e| e.subject_id).collect();
+        subjects.sort_by_key(|s| s.parse::<u32>().unwrap());
+        let expected: Vec<String> = (0..12).filter(|i| *i != 5).map(|i| i.to_string()).collect();
+        assert_eq!(subjects, expected, "every other read's event, once");
+    }
+}
