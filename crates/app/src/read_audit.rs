@@ -54,8 +54,10 @@ impl ReadAudit {
         }
         match committed.await {
             Ok(result) => result,
-            // The writer stopped before answering (it panicked): this event was not
-            // committed by it, so write it alone.
+            // The writer stopped before answering (it panicked), so whether its group was
+            // committed is unknown: write the event alone. Had it been committed, its id is
+            // refused the second time and this reader gets an error, never an answer
+            // without its event.
             Err(_) => write_one(store, &event).await,
         }
     }
