@@ -79,6 +79,12 @@ async fn write_groups(store: Store, mut queue: mpsc::Receiver<Pending>) {
                     let _ = p.done.send(Ok(()));
                 }
             }
+            // A lone event's failure is its reader's answer.
+            Err(e) if group.len() == 1 => {
+                if let Some(p) = group.pop() {
+                    let _ = p.done.send(Err(e));
+                }
+            }
             // Each on its own, so every reader gets its own answer (a busy database, or
             // the one event the store refused).
             Err(_) => {
