@@ -140,17 +140,11 @@ pub struct Squad {
     pub productive_team_id: Option<String>,
 }
 
-/// A squad key from a display name: lowercase ASCII letters and digits joined by dashes.
+/// A squad key from a display name: its words, lower case with accents folded (as the
+/// matcher folds names: "Équipe" → "equipe"), joined by dashes. Letters and digits of every
+/// script are kept; everything else separates words.
 pub fn squad_key(name: &str) -> String {
-    let mut key = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            key.push(c.to_ascii_lowercase());
-        } else if !key.ends_with('-') && !key.is_empty() {
-            key.push('-');
-        }
-    }
-    key.trim_end_matches('-').to_owned()
+    crate::matching::normalize(name).replace(' ', "-")
 }
 
 #[cfg(test)]
@@ -161,6 +155,12 @@ mod tests {
             ("Platform", "platform"),
             ("Growth & Data", "growth-data"),
             ("  Ops  2 ", "ops-2"),
+            ("Équipe Données", "equipe-donnees"),
+            ("ÉQUIPE  données", "equipe-donnees"),
+            ("Разработка", "разработка"),
+            ("開発チーム", "開発チーム"),
+            ("Straße", "strasse"),
+            ("— !", ""),
         ] {
             assert_eq!(super::squad_key(name), key);
         }

@@ -160,6 +160,9 @@ pub struct Plan {
     pub new_squads: Vec<Squad>,
     /// Squads whose display name changed (same key: only case or spacing differ).
     pub renamed_squads: Vec<(SquadId, String)>,
+    /// Squads found by their Productive team whose key is no longer the one their name
+    /// gives (the team was renamed, or keys were made another way before): the new key.
+    pub rekeyed_squads: Vec<(SquadId, String)>,
     pub creates: Vec<PersonWrite>,
     /// Changed synced fields of existing people (reactivated ones included).
     pub updates: Vec<PersonWrite>,
@@ -180,6 +183,7 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.new_squads.is_empty()
             && self.renamed_squads.is_empty()
+            && self.rekeyed_squads.is_empty()
             && self.creates.is_empty()
             && self.updates.is_empty()
             && self.reactivate.is_empty()
@@ -349,8 +353,9 @@ fn validate(fetched: &[Fetched]) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// Squads by key: new keys become squads, a changed display name renames. Returns the
-/// squad each fetched person belongs to.
+/// Squads by key: a team whose key is a squad's is that squad (a changed display name
+/// renames it); otherwise a team that made a squad before is that squad, re-keyed; otherwise
+/// it makes a new squad. Returns the squad each fetched person belongs to.
 fn plan_squads<'a>(
     input: &'a Input,
     plan: &mut Plan,
@@ -359,6 +364,11 @@ fn plan_squads<'a>(
     let mut by_key: BTreeMap<String, SquadId> =
         input.squads.iter().map(|s| (s.key.clone(), s.id)).collect();
     let existing: HashMap<SquadId, &Squad> = input.squads.iter().map(|s| (s.id, s)).collect();
+    let by_team: HashMap<&str, &Squad> = input
+        .squads
+        .iter()
+        .filter_map(|s| s.productive_team_id.as_deref().map(|t| (t, s)))
+        .collect();
     // Team id → (key, squad id).
     let mut team_key: HashMap<&str, (String, SquadId)> = HashMap::new();
     let mut renamed = HashSet::new();
@@ -377,6 +387,19 @@ fn plan_squads<'a>(
             }
             renamed.insert(*id);
             *id
+        } else if let Some(s) = by_team.get(t.productive_id.as_str())
+            && !renamed.contains(&s.id)
+        {
+            // The team's squad, under a key its name no longer gives: the key follows the
+            // name (the new key is free: no squad has it).
+            by_key.remove(&s.key);
+            by_key.insert(key.clone(), s.id);
+            plan.rekeyed_squads.push((s.id, key.clone()));
+            if s.name != t.name && renamed.insert(s.id) {
+                plan.renamed_squads.push((s.id, t.name.clone()));
+            }
+            renamed.insert(s.id);
+            s.id
         } else {
             let id = SquadId::from_uuid(new_id());
             by_key.insert(key.clone(), id);

@@ -115,6 +115,27 @@ impl OrgTx<'_> {
     /// ones so an email that moves from one person to another is free when it is taken.
     pub async fn apply_sync_plan(&mut self, plan: &Plan, now: DateTime<Utc>) -> Result<usize> {
         let mut statements = 0;
+        if !plan.rekeyed_squads.is_empty() {
+            // Re-keyed squads first, through keys no squad can have ('~' and the id), so a
+            // key one squad gives up can be taken by another, or by a new squad, in this
+            // same plan without breaking the key's uniqueness on the way.
+            let through: Vec<(Uuid, Arg)> = plan
+                .rekeyed_squads
+                .iter()
+                .map(|(id, _)| (id.as_uuid(), Arg::Text(format!("~{id}"))))
+                .collect();
+            let keys: Vec<(Uuid, Arg)> = plan
+                .rekeyed_squads
+                .iter()
+                .map(|(id, key)| (id.as_uuid(), Arg::Text(key.clone())))
+                .collect();
+            statements += self
+                .set_by_id("squads", "squad_id", "squad_key", &through, now)
+                .await?;
+            statements += self
+                .set_by_id("squads", "squad_id", "squad_key", &keys, now)
+                .await?;
+        }
         statements += self.insert_squads(&plan.new_squads, now).await?;
         statements += self
             .set_by_id(

@@ -56,6 +56,11 @@ fn apply(input: &Input, plan: &Plan) -> Input {
             s.name.clone_from(name);
         }
     }
+    for (id, key) in &plan.rekeyed_squads {
+        if let Some(s) = next.squads.iter_mut().find(|s| s.id == *id) {
+            s.key.clone_from(key);
+        }
+    }
     for w in &plan.creates {
         next.people.push(Current {
             id: w.id,
@@ -353,6 +358,73 @@ fn a_squad_renamed_in_case_or_spacing_keeps_its_id() {
         vec![(platform, "  PLATFORM ".to_owned())]
     );
     assert!(plan.updates.is_empty(), "nobody changes squad");
+}
+
+#[test]
+fn a_team_renamed_keeps_its_squad_under_the_new_key() {
+    let input = company();
+    let mut after = apply(&input, &plan_of(&input).expect("plan"));
+    let platform = after
+        .squads
+        .iter()
+        .find(|s| s.key == "platform")
+        .expect("squad")
+        .id;
+    // A squad keyed before accents were folded ("quipe"), and a real rename.
+    after
+        .squads
+        .iter_mut()
+        .find(|s| s.id == platform)
+        .expect("squad")
+        .key = "quipe".to_owned();
+    after.teams[0].name = "Équipe".to_owned();
+    let plan = plan_of(&after).expect("plan");
+    assert!(plan.new_squads.is_empty(), "{:?}", plan.new_squads);
+    assert_eq!(plan.rekeyed_squads, vec![(platform, "equipe".to_owned())]);
+    assert_eq!(plan.renamed_squads, vec![(platform, "Équipe".to_owned())]);
+    let next = apply(&after, &plan);
+    let ann = id_of(&next, "1");
+    assert_eq!(
+        next.people.iter().find(|p| p.id == ann).expect("ann").squad,
+        Some(platform),
+        "the team's people stay in its squad"
+    );
+    assert!(
+        plan_of(&next).expect("plan").is_empty(),
+        "and then nothing to do"
+    );
+}
+
+#[test]
+fn a_key_given_up_by_a_renamed_team_goes_to_the_new_team_that_takes_the_name() {
+    let input = company();
+    let mut after = apply(&input, &plan_of(&input).expect("plan"));
+    let platform = after
+        .squads
+        .iter()
+        .find(|s| s.key == "platform")
+        .expect("squad")
+        .id;
+    // t1 is renamed; a new team t3 is called what t1 was.
+    after.teams[0].name = "Infrastructure".to_owned();
+    after.teams.push(team("t3", "Platform"));
+    let plan = plan_of(&after).expect("plan");
+    assert_eq!(
+        plan.rekeyed_squads,
+        vec![(platform, "infrastructure".to_owned())]
+    );
+    assert_eq!(plan.new_squads.len(), 1);
+    assert_eq!(plan.new_squads[0].key, "platform");
+
+    // The other order: the new team sorts first and takes the squad by its key; the
+    // renamed team then gets a squad of its own instead of taking that one away.
+    let mut other = apply(&input, &plan_of(&input).expect("plan"));
+    other.teams[0].name = "Infrastructure".to_owned();
+    other.teams.push(team("t0", "Platform"));
+    let plan = plan_of(&other).expect("plan");
+    assert!(plan.rekeyed_squads.is_empty(), "{:?}", plan.rekeyed_squads);
+    assert_eq!(plan.new_squads.len(), 1);
+    assert_eq!(plan.new_squads[0].key, "infrastructure");
 }
 
 #[test]

@@ -516,3 +516,44 @@ async fn drift_reports_who_is_active_in_one_source_and_missing_or_inactive_in_an
         .await
         .assert_problem(502, "provider_error");
 }
+
+#[tokio::test]
+async fn a_squad_key_can_pass_from_a_renamed_squad_to_a_new_one_in_one_sync() {
+    use roster_domain::SquadId;
+    use roster_domain::people_sync::Plan;
+
+    let t = spawn().await;
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
+    let org = t.world.acme.id;
+    let before = snapshot(&t).await.squads;
+    let (a, b) = (&before[0], &before[1]);
+    // `a` takes `b`'s key, `b` takes a fresh one and a new squad takes `a`'s: every key
+    // changes hands in one plan, as a rename plus a new team can make happen.
+    let new = Squad {
+        id: SquadId::new(),
+        key: a.key.clone(),
+        name: "Newcomers".to_owned(),
+        productive_team_id: None,
+    };
+    let plan = Plan {
+        rekeyed_squads: vec![(a.id, b.key.clone()), (b.id, "fresh-key".to_owned())],
+        new_squads: vec![new.clone()],
+        ..Plan::default()
+    };
+    let mut tx = t.store.begin().await.unwrap();
+    tx.org(org)
+        .apply_sync_plan(&plan, t.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let keys: BTreeMap<SquadId, String> = snapshot(&t)
+        .await
+        .squads
+        .into_iter()
+        .map(|s| (s.id, s.key))
+        .collect();
+    assert_eq!(keys[&a.id], b.key);
+    assert_eq!(keys[&b.id], "fresh-key");
+    assert_eq!(keys[&new.id], a.key);
+}
