@@ -340,16 +340,22 @@ fn managers_that_are_themselves_or_not_active_are_dropped_and_cycles_are_kept() 
     assert_eq!(get("4"), Some(id_of(&after, "3")));
 }
 
-#[test]
-fn a_squad_renamed_in_case_or_spacing_keeps_its_id() {
+/// The company after its first sync, and the id of its "Platform" squad (team t1).
+fn synced_with_platform() -> (Input, Input, SquadId) {
     let input = company();
-    let mut after = apply(&input, &plan_of(&input).expect("plan"));
+    let after = apply(&input, &plan_of(&input).expect("plan"));
     let platform = after
         .squads
         .iter()
         .find(|s| s.key == "platform")
         .expect("squad")
         .id;
+    (input, after, platform)
+}
+
+#[test]
+fn a_squad_renamed_in_case_or_spacing_keeps_its_id() {
+    let (_, mut after, platform) = synced_with_platform();
     after.teams[0].name = "  PLATFORM ".to_owned();
     let plan = plan_of(&after).expect("plan");
     assert!(plan.new_squads.is_empty());
@@ -362,14 +368,7 @@ fn a_squad_renamed_in_case_or_spacing_keeps_its_id() {
 
 #[test]
 fn a_team_renamed_keeps_its_squad_under_the_new_key() {
-    let input = company();
-    let mut after = apply(&input, &plan_of(&input).expect("plan"));
-    let platform = after
-        .squads
-        .iter()
-        .find(|s| s.key == "platform")
-        .expect("squad")
-        .id;
+    let (_, mut after, platform) = synced_with_platform();
     // A squad keyed before accents were folded ("quipe"), and a real rename.
     after
         .squads
@@ -397,14 +396,7 @@ fn a_team_renamed_keeps_its_squad_under_the_new_key() {
 
 #[test]
 fn a_key_given_up_by_a_renamed_team_goes_to_the_new_team_that_takes_the_name() {
-    let input = company();
-    let mut after = apply(&input, &plan_of(&input).expect("plan"));
-    let platform = after
-        .squads
-        .iter()
-        .find(|s| s.key == "platform")
-        .expect("squad")
-        .id;
+    let (input, mut after, platform) = synced_with_platform();
     // t1 is renamed; a new team t3 is called what t1 was.
     after.teams[0].name = "Infrastructure".to_owned();
     after.teams.push(team("t3", "Platform"));
