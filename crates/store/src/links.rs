@@ -180,6 +180,23 @@ impl OrgTx<'_> {
         links: &[(PersonId, String)],
         now: DateTime<Utc>,
     ) -> Result<usize> {
+        self.upsert_external_ids(
+            provider,
+            links,
+            now,
+            "that external id is mapped to another person",
+        )
+        .await
+    }
+
+    /// [`Self::link_external_ids`], with `conflict` as the words of a clash.
+    pub(crate) async fn upsert_external_ids(
+        &mut self,
+        provider: MappedProvider,
+        links: &[(PersonId, String)],
+        now: DateTime<Utc>,
+        conflict: &'static str,
+    ) -> Result<usize> {
         let mut statements = 0;
         for chunk in links.chunks(BATCH_ROWS) {
             let sql = format!(
@@ -199,7 +216,7 @@ impl OrgTx<'_> {
             }
             batch::execute(&mut self.tx.inner, &sql, &args)
                 .await
-                .map_err(on_unique("that external id is mapped to another person"))?;
+                .map_err(on_unique(conflict))?;
             statements += 1;
         }
         Ok(statements)

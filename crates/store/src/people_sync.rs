@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use roster_domain::model::Squad;
 use roster_domain::people_sync::{Current, CurrentUser, PersonWrite, Plan};
-use roster_domain::{Email, PersonId, SquadId, UserId};
+use roster_domain::{Email, MappedProvider, PersonId, SquadId, UserId};
 use uuid::Uuid;
 
 use crate::batch::{self, Arg, BATCH_ROWS};
@@ -167,7 +167,14 @@ impl OrgTx<'_> {
             )
             .await?;
         statements += self.link_users(&plan.user_links, now).await?;
-        statements += self.link_productive_ids(&plan.productive_ids, now).await?;
+        statements += self
+            .upsert_external_ids(
+                MappedProvider::Productive,
+                &plan.productive_ids,
+                now,
+                "that Productive id is linked to another person",
+            )
+            .await?;
         statements += self.update_synced_users(plan, now).await?;
         Ok(statements)
     }
@@ -299,33 +306,6 @@ impl OrgTx<'_> {
             batch::execute(&mut self.tx.inner, &sql, &args)
                 .await
                 .map_err(on_unique("that user is linked to another person"))?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    async fn link_productive_ids(
-        &mut self,
-        links: &[(PersonId, String)],
-        now: DateTime<Utc>,
-    ) -> Result<usize> {
-        let mut n = 0;
-        for chunk in links.chunks(BATCH_ROWS) {
-            let sql = format!(
-                "INSERT INTO external_ids (org_id, person_id, provider, external_id, linked_at)
-                 VALUES {}
-                 ON CONFLICT (org_id, provider, person_id) DO UPDATE
-                    SET external_id = excluded.external_id, linked_at = excluded.linked_at",
-                batch::values("($1, ?, 'productive', ?, $2)", chunk.len(), 3)
-            );
-            let mut args = vec![Arg::Uuid(self.org.as_uuid()), Arg::Time(now)];
-            for (p, id) in chunk {
-                args.push(Arg::Uuid(p.as_uuid()));
-                args.push(Arg::Text(id.clone()));
-            }
-            batch::execute(&mut self.tx.inner, &sql, &args)
-                .await
-                .map_err(on_unique("that Productive id is linked to another person"))?;
             n += 1;
         }
         Ok(n)
