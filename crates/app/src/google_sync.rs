@@ -9,8 +9,8 @@ use roster_domain::{OrgId, Provider};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{Actor, record};
-use crate::sync_runs::{Run, RunResult, SyncKind};
+use crate::audit::Actor;
+use crate::sync_runs::{Run, SyncKind};
 use crate::{App, Can, Error, Executive, Result};
 
 /// What the Google sync did.
@@ -94,25 +94,8 @@ impl App {
             "linked": summary.linked,
             "total": summary.total,
         });
-        self.succeed_run(
-            &mut scoped,
-            run,
-            &RunResult {
-                counts: counts.clone(),
-                coverage: json!({}),
-                warnings: Vec::new(),
-            },
-        )
-        .await?;
-        record(
-            &mut scoped,
-            now,
-            actor,
-            "users.sync",
-            ("organization", Some(org.to_string())),
-            json!({ "provider": "google-workspace", "run_id": run.id, "counts": counts }),
-        )
-        .await?;
+        self.succeed_counted_run(&mut scoped, run, now, actor, "users.sync", counts)
+            .await?;
         tx.commit().await?;
         self.note_provider_success(org, Provider::GoogleWorkspace)
             .await;

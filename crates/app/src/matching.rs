@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::record;
-use crate::sync_runs::{Run, RunResult, SyncKind};
+use crate::sync_runs::{Run, SyncKind};
 use roster_domain::FieldError;
 
 use crate::{App, Can, Error, Executive, ManagePeople, Result};
@@ -381,25 +381,8 @@ impl App {
             "total": subjects.len(),
             "employees": employees.len(),
         });
-        self.succeed_run(
-            &mut scoped,
-            run,
-            &RunResult {
-                counts: counts.clone(),
-                coverage: json!({}),
-                warnings: Vec::new(),
-            },
-        )
-        .await?;
-        record(
-            &mut scoped,
-            now,
-            actor,
-            "people.link_xero",
-            ("organization", Some(org.to_string())),
-            json!({ "provider": "xero", "run_id": run.id, "counts": counts }),
-        )
-        .await?;
+        self.succeed_counted_run(&mut scoped, run, now, actor, "people.link_xero", counts)
+            .await?;
         tx.commit().await?;
         self.note_provider_success(org, Provider::Xero).await;
         Ok(XeroLinkSummary {

@@ -11,12 +11,14 @@
 use std::time::Instant;
 
 use chrono::Duration;
-use roster_domain::{OrgId, UserId};
+use roster_domain::{OrgId, Provider, UserId};
 use roster_store::OrgTx;
 pub use roster_store::sync_runs::SyncRunRecord;
 use roster_store::sync_runs::{Finish, Outcome};
+use serde_json::json;
 use uuid::Uuid;
 
+use crate::audit::{Actor, record};
 use crate::{App, Can, Error, Executive, Result};
 
 /// How long a run may hold its claim. A sync of 100,000 people fetches 500 pages; at
@@ -38,6 +40,15 @@ impl SyncKind {
             Self::Productive => "productive",
             Self::Xero => "xero",
             Self::Google => "google",
+        }
+    }
+
+    /// The provider a run of this kind reads.
+    pub const fn provider(self) -> Provider {
+        match self {
+            Self::Productive => Provider::Productive,
+            Self::Xero => Provider::Xero,
+            Self::Google => Provider::GoogleWorkspace,
         }
     }
 
@@ -153,6 +164,35 @@ impl App {
             .await?;
         scoped.release_lease(run.kind.lease(), &run.holder).await?;
         Ok(())
+    }
+
+    /// [`App::succeed_run`] for a run that reports counts only (no coverage, no warnings),
+    /// and its audit event `action`, naming the run's provider, the run and the counts: both
+    /// in the transaction that applies the run's writes.
+    pub(crate) async fn succeed_counted_run(
+        &self,
+        scoped: &mut OrgTx<'_>,
+        run: &Run,
+        now: chrono::DateTime<chrono::Utc>,
+        actor: Actor<'_>,
+        action: &str,
+        counts: serde_json::Value,
+    ) -> Result<()> {
+        let result = RunResult {
+            counts,
+            coverage: json!({}),
+            warnings: Vec::new(),
+        };
+        self.succeed_run(scoped, run, &result).await?;
+        record(
+            scoped,
+            now,
+            actor,
+            action,
+            ("organization", Some(run.org.to_string())),
+            json!({ "provider": run.kind.provider().as_str(), "run_id": run.id, "counts": result.counts }),
+        )
+        .await
     }
 
     /// After the successful run's transaction committed.
