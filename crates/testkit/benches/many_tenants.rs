@@ -25,17 +25,10 @@ const REQUESTS: usize = 301;
 const SAMPLE: usize = 100;
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = bench::sizes(&[]);
     let orgs = args.first().copied().unwrap_or(1_000);
     let people = args.get(1).copied().unwrap_or(100);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(run(orgs, people));
+    bench::runtime().block_on(run(orgs, people));
 }
 
 async fn run(orgs: usize, people: usize) {

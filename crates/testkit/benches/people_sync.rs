@@ -43,15 +43,8 @@ fn rss_kib(field: &str) -> u64 {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() { vec![2_000] } else { sizes };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let sizes = bench::sizes(&[2_000]);
+    let runtime = bench::runtime();
     println!("store: {}", bench::store_name());
     println!(
         "| people | pages | sync | fetch ÷ fake | sync ÷ fake | statements ÷ pages | repeat (changed, statements) | peak ÷ idle RSS |"

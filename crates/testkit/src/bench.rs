@@ -36,6 +36,31 @@ pub struct Tenant {
     pub token: String,
 }
 
+/// The numbers given on the bench's command line (`cargo bench … -- 2000 100000`), or
+/// `default` when there are none.
+pub fn sizes(default: &[usize]) -> Vec<usize> {
+    let given: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if given.is_empty() {
+        default.to_vec()
+    } else {
+        given
+    }
+}
+
+/// The multi-threaded runtime a bench runs in.
+///
+/// # Panics
+/// When the runtime cannot be built.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// "PostgreSQL" or "SQLite": the store the benches run on.
 pub fn store_name() -> &'static str {
     if crate::server_url().is_some() {
