@@ -7,86 +7,23 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
+mod common;
 
-/// A `roster` command with a clean `ROSTER_*` environment.
-fn roster(args: &[&str]) -> Command {
-    let mut cmd = Command::new(ROSTER);
-    cmd.args(args);
-    without_roster_env(&mut cmd);
-    cmd
-}
-
-/// Removes the suite's own `ROSTER_*` settings from a child's environment.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test removes the suite's own ROSTER_* settings from the child's environment"
-)]
-fn without_roster_env(cmd: &mut Command) {
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ROSTER_") {
-            cmd.env_remove(k);
-        }
-    }
-}
-
-/// The store the CLI runs on: a fresh PostgreSQL database when the suite runs on
-/// PostgreSQL (`ROSTER_TEST_DATABASE_URL`), else SQLite in `dir`.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test harness picks its store from the environment"
-)]
-fn database_url(dir: &std::path::Path) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    match std::env::var("ROSTER_TEST_DATABASE_URL") {
-        Ok(server) if server.starts_with("postgres") => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "roster_cli_{}_{}_{nanos}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            );
-            tokio::runtime::Runtime::new()
-                .unwrap()
-                .block_on(roster_testkit::db::create_postgres_database(&server, &name))
-                .unwrap()
-        }
-        _ => format!("sqlite://{}/roster.db", dir.display()),
-    }
-}
+use common::{ROSTER, Running, database_url, free_port, roster, without_roster_env};
 
 fn config_file(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     let path = dir.join("roster.toml");
     let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     let text = format!(
         "database_url = \"{}\"\nsecret_key = \"{key}\"\n{extra}",
-        database_url(dir)
+        database_url(dir, "roster")
     );
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// Kills the child when the test ends, whatever happens.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A free loopback port (racy in theory; the OS does not reuse it at once).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// `roster serve` with `config` and `env`, and its stderr lines.
@@ -709,7 +646,7 @@ fn keys_generate_and_its_alias_print_one_new_key_each() {
 #[test]
 fn serve_refuses_a_key_in_use_that_is_missing_until_it_is_rotated_out() {
     let dir = tempfile::tempdir().unwrap();
-    let url = database_url(dir.path());
+    let url = database_url(dir.path(), "roster");
     let old = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     let new = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
     let old_id = roster_vault::SecretKey::parse(old)

@@ -9,58 +9,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const ROSTER: &str = env!("CARGO_BIN_EXE_roster");
+mod common;
+
+use common::{ROSTER, Running, database_url, free_port, roster};
+
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-/// A `roster` command with a clean `ROSTER_*` environment.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test removes the suite's own ROSTER_* settings from the child's environment"
-)]
-fn roster(args: &[&str]) -> Command {
-    let mut cmd = Command::new(ROSTER);
-    cmd.args(args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ROSTER_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
-
-/// A fresh database of the suite's kind; `name` tells two apart in one directory.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the test harness picks its store from the environment"
-)]
-fn database_url(dir: &Path, name: &str) -> String {
-    match std::env::var("ROSTER_TEST_DATABASE_URL") {
-        Ok(server) if server.starts_with("postgres") => {
-            let db = format!("roster_cli_ops_{}", uuid_like());
-            tokio::runtime::Runtime::new()
-                .unwrap()
-                .block_on(roster_testkit::db::create_postgres_database(&server, &db))
-                .unwrap()
-        }
-        _ => format!("sqlite://{}/{name}.db", dir.display()),
-    }
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        rand::random::<u32>()
-    )
-}
-
+/// A configuration file `dir/name.toml` holding `text`.
 fn config(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
@@ -194,20 +153,6 @@ fn doctor_passes_on_a_healthy_installation_and_fails_on_an_unreachable_database(
         "{stdout}"
     );
     assert!(!stdout.contains("hunter2"), "never the password: {stdout}");
-}
-
-/// Kills the child when the test ends, whatever happens.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 fn write_secret(path: &Path, value: &str, mode: u32) {
