@@ -27,24 +27,11 @@ async fn empty_database(dir: &Path) -> Store {
     Store::connect(&url).await.unwrap()
 }
 
-async fn connect_productive(t: &TestApp, token: &str) {
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": token, "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
-}
-
 /// Acme with a Productive connection, its synced people and their audit events.
 async fn populated() -> TestApp {
     let t = spawn().await;
-    connect_productive(&t, "good-token").await;
-    t.post("/api/people/sync")
-        .as_user(t.world.at("executive"))
-        .send()
-        .await
-        .assert_status(200);
+    t.connect_productive().await;
+    t.sync_people("").await.assert_status(200);
     t
 }
 
@@ -154,7 +141,7 @@ async fn restoring_over_a_database_with_data_is_refused_and_changes_nothing() {
     let file = dir.path().join("roster.snapshot");
     t.app.backup(&file).await.unwrap();
     // Something happens after the backup: it must survive the refused restore.
-    connect_productive(&t, "good-token").await;
+    t.connect_productive().await;
     let before = t.store.contents().await.unwrap();
 
     let err = t.app.restore(&file, false).await.unwrap_err();
@@ -178,7 +165,7 @@ async fn force_replaces_everything_with_the_snapshot() {
         .contents()
         .await
         .unwrap();
-    connect_productive(&t, "good-token").await;
+    t.connect_productive().await;
     assert_ne!(t.store.contents().await.unwrap(), snapshot);
 
     let restored = t.app.restore(&file, true).await.unwrap();
