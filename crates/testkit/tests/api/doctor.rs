@@ -10,7 +10,6 @@ use roster_app::doctor::Check;
 use roster_domain::{Clock, ManualClock, SystemClock};
 use roster_testkit::{TestApp, build_app, spawn};
 use roster_vault::{KeyRing, SecretKey};
-use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -32,12 +31,7 @@ fn check<'c>(checks: &'c [Check], name: &str) -> &'c Check {
 
 async fn connected() -> TestApp {
     let t = spawn().await;
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
+    t.connect_productive().await;
     t
 }
 

@@ -63,12 +63,7 @@ async fn a_token_without_an_organization_id_finds_its_organization_and_syncs() {
     );
 
     // Given an id, the token is not asked for its memberships.
-    t.put("/api/admin/connections/productive")
-        .as_user(t.world.at("executive"))
-        .json(&json!({"api_token": "good-token", "organization_id": t.fakes.productive.organization_id()}))
-        .send()
-        .await
-        .assert_status(200);
+    t.connect_productive().await;
     assert_eq!(t.fakes.productive.calls().count(MEMBERSHIPS), 1);
 }
 
